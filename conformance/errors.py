@@ -1,0 +1,34 @@
+"""Exceptions whose messages name the file, field, spec or backend at fault."""
+
+from __future__ import annotations
+
+
+class ConformanceError(Exception):
+    """Base class of every error the harness raises on purpose."""
+
+
+class SpecError(ConformanceError):
+    """A spec file, or an equation in it, is malformed.
+
+    The message reads ``<file>: <field>: <problem> (<hint>)``.
+    """
+
+    def __init__(self, problem: str, *, file: str = "", field: str = "", hint: str = "") -> None:
+        self.file, self.field, self.problem, self.hint = file, field, problem, hint
+        where = ": ".join(part for part in (file, field) if part)
+        message = f"{where}: {problem}" if where else problem
+        if hint:
+            message += f" ({hint})"
+        super().__init__(message)
+
+
+class ExpressionError(SpecError):
+    """An equation uses a construct, name or function outside the whitelisted language."""
+
+
+class PluginError(ConformanceError):
+    """A backend plugin could not be loaded or registered something invalid."""
+
+
+class UsageError(ConformanceError):
+    """The user's selection is unusable: no backend selected, unknown spec pattern, bad dtype."""

@@ -1,0 +1,219 @@
+"""The oracle: a spec's equations interpreted in float64, and differentiated by complex step.
+
+The reference value of a spec is its equations run by :class:`~conformance.expr.Interpreter`
+on float64 arrays. Reference derivatives come from the same interpreter on complex128:
+the directional derivative J·v = Im f(x + i·h·v) / h with h = 1e-20 is exact to
+rounding (no subtractive cancellation), so no gradient is ever written by hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
+from conformance.errors import ConformanceError, SpecError
+from conformance.expr import Interpreter
+from conformance.primitives import FUNCTIONS
+from conformance.spec import Spec
+from conformance.typing import Array, Arrays
+
+COMPLEX_STEP = 1e-20
+
+
+class EvaluationError(ConformanceError):
+    """The oracle could not evaluate a spec on the given inputs (bad shapes, bad equation)."""
+
+
+def infer_dims(spec: Spec, inputs: Arrays) -> dict[str, int]:
+    """The dimension sizes implied by the inputs' shapes, checked against every symbolic shape."""
+    interpreter = Interpreter({}, {})
+    dims: dict[str, int] = {}
+    for symbol in spec.input_symbols:
+        if symbol.name not in inputs:
+            raise EvaluationError(f"{spec.id}: missing input {symbol.name!r}")
+        shape = np.shape(inputs[symbol.name])
+        if len(shape) != len(symbol.shape):
+            raise EvaluationError(
+                f"{spec.id}: {symbol.name}.shape={shape}, but should have {len(symbol.shape)} "
+                f"axes ({', '.join(symbol.shape)})"
+            )
+        for expr, size in zip(symbol.shape, shape, strict=True):
+            if expr.isidentifier():
+                dims.setdefault(expr, size)
+    for symbol in spec.input_symbols:
+        want = tuple(interpreter.eval(node, dims) for node in symbol.shape_ast)
+        have = np.shape(inputs[symbol.name])
+        if want != have:
+            raise EvaluationError(
+                f"{spec.id}: {symbol.name}.shape={have}, but should be {want} = "
+                f"({', '.join(symbol.shape)}) with {dims}"
+            )
+    return dims
+
+
+class SpecFunction:
+    """A spec called from another spec's equations: keyword inputs → outputs.
+
+    Inputs not passed as keywords are taken from the caller's scope by name. Returns
+    the single output, or a tuple of outputs in the spec's declared order.
+    """
+
+    takes_scope = True
+
+    def __init__(self, spec: Spec, oracle: Oracle) -> None:
+        self.spec, self.oracle = spec, oracle
+
+    def bind(self, scope: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
+        """The callee's inputs: ``given`` keywords, the rest by name from ``scope``."""
+        unknown = set(given) - set(self.spec.inputs)
+        if unknown:
+            raise EvaluationError(f"{self.spec.id} has no input(s) {', '.join(sorted(unknown))}")
+        missing = [n for n in self.spec.inputs if n not in given and n not in scope]
+        if missing:
+            raise EvaluationError(
+                f"call to {self.spec.id}: no value for input(s) {', '.join(missing)} "
+                "(pass them as keywords or have them in scope under the same name)"
+            )
+        return {n: given[n] if n in given else scope[n] for n in self.spec.inputs}
+
+    def __call__(self, *, _scope: Mapping[str, Any], **given: Any) -> Any:
+        outputs = self.oracle.evaluate(self.spec, self.bind(_scope, given))
+        values = tuple(outputs[n] for n in self.spec.outputs)
+        return values[0] if len(values) == 1 else values
+
+
+def scan(step: SpecFunction, *, _scope: Mapping[str, Any], reverse: bool = False, **given: Any) -> tuple:
+    """Apply the ``step`` spec along axis 0 of its role-"input" arguments.
+
+    Role-"state" inputs are carried: each state's ``next`` output feeds the next step.
+    Parameters are constant. With ``reverse=True`` the steps run from the last index to
+    the first, and each step's outputs are stored at that step's own index.
+
+    :return: every output of ``step`` stacked over time (declared order), then the final
+        value of every state (declared order).
+    """
+    if not isinstance(step, SpecFunction):
+        raise EvaluationError("scan: the first argument must be a spec, e.g. scan(lstm.cell, ...)")
+    spec = step.spec
+    bound = step.bind(_scope, given)
+    sequences = [s.name for s in spec.input_symbols if s.role == "input"]
+    states = [s for s in spec.input_symbols if s.role == "state"]
+    for s in states:
+        if s.next not in spec.outputs:
+            raise EvaluationError(
+                f"scan({spec.id}): state {s.name!r} needs 'next' naming one of its outputs "
+                f"({', '.join(spec.outputs)}), has {s.next!r}"
+            )
+    if not sequences:
+        raise EvaluationError(f"scan({spec.id}): the step spec has no role-'input' symbol to scan over")
+    lengths = {np.shape(bound[n])[0] for n in sequences}
+    if len(lengths) != 1:
+        raise EvaluationError(f"scan({spec.id}): sequences of different lengths {sorted(lengths)}")
+    steps = range(lengths.pop())
+    carry = {s.name: bound[s.name] for s in states}
+    stacked: dict[str, list[Array]] = {o: [] for o in spec.outputs}
+    for t in reversed(steps) if reverse else steps:
+        inputs = {**bound, **carry, **{n: bound[n][t] for n in sequences}}
+        outputs = step.oracle.evaluate(spec, inputs)
+        for name in spec.outputs:
+            stacked[name].append(outputs[name])
+        carry = {s.name: outputs[s.next] for s in states}
+    order = slice(None, None, -1) if reverse else slice(None)
+    return (
+        *(np.stack(stacked[o][order]) for o in spec.outputs),
+        *(carry[s.name] for s in states),
+    )
+
+
+scan.takes_scope = True  # type: ignore[attr-defined]
+
+
+class Oracle:
+    """Evaluates specs (float64 or complex128) and their reference derivatives."""
+
+    def __init__(self, specs: Mapping[str, Spec]) -> None:
+        self.specs = specs
+        self.interpreter = Interpreter(
+            {**FUNCTIONS, "scan": scan},
+            {spec_id: SpecFunction(spec, self) for spec_id, spec in specs.items()},
+        )
+
+    def evaluate(self, spec: Spec, inputs: Arrays) -> dict[str, Array]:
+        """The spec's outputs for ``inputs`` (float inputs are taken in at least float64)."""
+        dims = infer_dims(spec, inputs)
+        env: dict[str, Any] = {
+            name: _widen(np.asarray(inputs[name])) for name in spec.inputs
+        }
+        env.update(dims)
+        self.interpreter.run(spec.equations, env)
+        return {name: env[name] for name in spec.outputs}
+
+    def jvp(self, spec: Spec, inputs: Arrays, tangents: Arrays) -> dict[str, Array]:
+        """J·v for every float output: the derivative of the outputs along ``tangents``."""
+        perturbed = dict(inputs)
+        for name, v in tangents.items():
+            perturbed[name] = np.asarray(inputs[name], np.float64) + 1j * COMPLEX_STEP * v
+        outputs = self.evaluate(spec, perturbed)
+        return {
+            name: np.imag(value) / COMPLEX_STEP
+            for name, value in outputs.items()
+            if spec.symbols[name].kind == "float"
+        }
+
+    def vjp(self, spec: Spec, inputs: Arrays, cotangents: Arrays, wrt: Iterable[str]) -> dict[str, Array]:
+        """uᵀJ for each input in ``wrt``, element by element (one oracle run per element)."""
+        grads = {}
+        for name in wrt:
+            x = np.asarray(inputs[name])
+            grad = np.zeros(x.shape)
+            for index in np.ndindex(x.shape):
+                e = np.zeros(x.shape)
+                e[index] = 1.0
+                grad[index] = self.project(self.jvp(spec, inputs, {name: e}), cotangents)
+            grads[name] = grad
+        return grads
+
+    @staticmethod
+    def project(jv: Mapping[str, Array], cotangents: Arrays) -> float:
+        """uᵀ(J·v): the scalar both sides of a directional gradient check must agree on."""
+        return float(sum(np.vdot(np.asarray(cotangents[n], np.float64), jv[n]) for n in cotangents))
+
+
+def _widen(value: Array) -> Array:
+    if np.issubdtype(value.dtype, np.floating) and value.dtype != np.float64:
+        return value.astype(np.float64)
+    return value
+
+
+def verify_catalog(catalog: Any) -> None:
+    """Run every spec once at its first sizes: declared output shapes must come out.
+
+    Catches equations whose shapes disagree with the symbol table at load time, with
+    the file and spec named, rather than mid-run.
+    """
+    from conformance.inputs import case_rng, draw_inputs, shape_of
+
+    oracle = Oracle(catalog.specs)
+    for spec in catalog.specs.values():
+        sizes = spec.sizes[0]
+        inputs = draw_inputs(spec, sizes, rng=case_rng(0, spec.id, 0))
+        try:
+            outputs = oracle.evaluate(spec, inputs)
+        except (ConformanceError, ValueError, TypeError, IndexError) as exc:
+            raise SpecError(
+                f"the equations fail at {spec.describe_sizes(sizes)}: {exc}",
+                file=spec.file,
+                field=f"spec {spec.id!r}",
+            ) from None
+        for symbol in spec.output_symbols:
+            want = shape_of(symbol, sizes)
+            have = np.shape(outputs[symbol.name])
+            if have != want:
+                raise SpecError(
+                    f"the equations give {symbol.name}.shape={have}, but the symbol says "
+                    f"({', '.join(symbol.shape)}) = {want} at {spec.describe_sizes(sizes)}",
+                    file=spec.file,
+                    field=f"spec {spec.id!r}",
+                )

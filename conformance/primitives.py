@@ -1,0 +1,102 @@
+"""The function table of the equation language: every function a spec may call.
+
+Each primitive works on float64 *and* complex128 arrays and is analytic where the
+math is differentiable, so that complex-step differentiation of the interpreter
+gives exact derivatives. Hence σ(z) = ½(1 + tanh(z/2)) rather than 1/(1 + e^(−z))
+(which turns into NaN at z = −1000 on complex input), and every max, abs or
+comparison looks at the real part only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from conformance.typing import Array
+
+
+def _real(a: Array) -> Array:
+    return a.real if np.iscomplexobj(a) else a
+
+
+def sigmoid(z: Array) -> Array:
+    """σ(z) = 1 / (1 + e^(−z)), written as ½(1 + tanh(z/2)) to stay finite for complex z."""
+    return 0.5 * (1.0 + np.tanh(0.5 * z))
+
+
+def concat(*arrays: Array, axis: int = -1) -> Array:
+    """[a, b, …] joined along ``axis`` (the last by default, as in [h_{t−1}, x_t])."""
+    return np.concatenate(arrays, axis=axis)
+
+
+def amax(a: Array, axis: int | None = None, keepdims: bool = False) -> Array:
+    """max over ``axis``, chosen on the real part (the value, not only its real part)."""
+    a = np.asarray(a)
+    if not np.iscomplexobj(a):
+        return np.max(a, axis=axis, keepdims=keepdims)
+    if axis is None:
+        return a.reshape(-1)[np.argmax(a.real)]
+    index = np.expand_dims(np.argmax(a.real, axis=axis), axis)
+    out = np.take_along_axis(a, index, axis=axis)
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+def cabs(a: Array) -> Array:
+    """|a|, as a · sign(Re a), so that it stays analytic away from 0."""
+    return a * np.sign(_real(a)) if np.iscomplexobj(a) else np.abs(a)
+
+
+def logsumexp(a: Array, axis: int = -1, keepdims: bool = False) -> Array:
+    """log Σ exp(a) over ``axis``, shifted by the (real) max so that it never overflows."""
+    m = np.max(_real(a), axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0.0)
+    out = m + np.log(np.sum(np.exp(a - m), axis=axis, keepdims=True))
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+def log_softmax(a: Array, axis: int = -1) -> Array:
+    """log softmax(a) = a − logsumexp(a), overflow-free."""
+    return a - logsumexp(a, axis=axis, keepdims=True)
+
+
+def softmax(a: Array, axis: int = -1) -> Array:
+    """exp(a_k) / Σ_k' exp(a_k') over ``axis``, shifted by the (real) max."""
+    e = np.exp(a - np.max(_real(a), axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def flip(a: Array, axis: int = 0) -> Array:
+    """a reversed along ``axis`` (time, by default)."""
+    return np.flip(a, axis=axis)
+
+
+def allclose(a: Array, b: Array, atol: float = 0.0, rtol: float = 0.0) -> bool:
+    """Whether |a − b| ≤ atol + rtol·|b| everywhere (for invariants)."""
+    return bool(np.all(np.abs(_real(a) - _real(b)) <= atol + rtol * np.abs(_real(b))))
+
+
+FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "sigmoid": sigmoid,
+    "tanh": np.tanh,
+    "exp": np.exp,
+    "log": np.log,
+    "sqrt": np.sqrt,
+    "abs": cabs,
+    "max": amax,
+    "sum": np.sum,
+    "mean": np.mean,
+    "concat": concat,
+    "stack": np.stack,
+    "softmax": softmax,
+    "log_softmax": log_softmax,
+    "logsumexp": logsumexp,
+    "flip": flip,
+    "swapaxes": np.swapaxes,
+    "zeros_like": np.zeros_like,
+    "ones_like": np.ones_like,
+    "all": np.all,
+    "allclose": allclose,
+}
+"""Functions an equation may call, by name. Spec calls and ``scan`` are added by the oracle."""

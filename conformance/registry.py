@@ -1,0 +1,167 @@
+"""Finding backend plugins and collecting the backends they register.
+
+Plugins come from the ``conformance.backends`` entry-point group (the built-ins
+included), from modules named with ``--plugin``, and from objects registered
+directly (tests). ``CONFORMANCE_BLOCK_PLUGINS=name,name`` blocks plugins by name.
+One plugin that fails to import or to register never stops the others: its
+failure is kept in :attr:`Registry.health` and shown by ``conformance list``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from importlib import metadata
+from typing import Literal
+
+import pluggy
+
+from conformance import ENTRY_POINT_GROUP, PROJECT, hookspecs
+from conformance.backend import Backend, Kernel
+from conformance.errors import PluginError
+
+BLOCK_ENV_VAR = "CONFORMANCE_BLOCK_PLUGINS"
+
+PluginState = Literal["loaded", "failed", "blocked"]
+
+
+@dataclass(frozen=True)
+class PluginHealth:
+    """How one plugin fared: where it came from, and whether it loaded."""
+
+    name: str
+    source: str
+    state: PluginState
+    reason: str = ""
+    backends: tuple[str, ...] = ()
+
+
+class BackendRegistry:
+    """The object handed to ``conformance_register_backends``: collects backends."""
+
+    def __init__(self) -> None:
+        self._backends: dict[str, Backend] = {}
+        self._plugin = ""
+
+    def add(self, backend: Backend) -> None:
+        """Register ``backend``; its name must be new and its kernels well formed."""
+        if not isinstance(backend, Backend):
+            raise PluginError(
+                f"plugin {self._plugin!r} registered {backend!r}, which is not a conformance.Backend"
+            )
+        if backend.name in self._backends:
+            owner = self._backends[backend.name].plugin
+            raise PluginError(
+                f"plugin {self._plugin!r} registered backend {backend.name!r}, "
+                f"already registered by plugin {owner!r}"
+            )
+        for spec_id, kernel in backend.kernels.items():
+            if not isinstance(kernel, Kernel) or not callable(kernel.forward):
+                raise PluginError(
+                    f"backend {backend.name!r} (plugin {self._plugin!r}): kernel for "
+                    f"{spec_id!r} must be a conformance.Kernel with a callable forward"
+                )
+        self._backends[backend.name] = replace(backend, plugin=self._plugin)
+
+    @property
+    def backends(self) -> dict[str, Backend]:
+        return dict(self._backends)
+
+
+@dataclass
+class Registry:
+    """The loaded plugins, their health, and the backends they registered."""
+
+    backends: dict[str, Backend] = field(default_factory=dict)
+    health: list[PluginHealth] = field(default_factory=list)
+
+    def select(self, names: Iterable[str] | None) -> list[Backend]:
+        """The backends named (all when ``names`` is empty), failing on an unknown name."""
+        wanted = list(names or [])
+        if not wanted:
+            return list(self.backends.values())
+        unknown = [n for n in wanted if n not in self.backends]
+        if unknown:
+            known = ", ".join(sorted(self.backends)) or "none"
+            raise PluginError(f"unknown backend(s) {', '.join(unknown)}; registered: {known}")
+        return [self.backends[n] for n in wanted]
+
+
+def blocked_plugins(environ: dict[str, str] | None = None) -> set[str]:
+    """Plugin names listed in ``CONFORMANCE_BLOCK_PLUGINS`` (comma separated)."""
+    raw = (environ if environ is not None else os.environ).get(BLOCK_ENV_VAR, "")
+    return {name.strip() for name in raw.split(",") if name.strip()}
+
+
+def get_plugin_manager() -> pluggy.PluginManager:
+    """A plugin manager that knows the harness's hook specifications and nothing else."""
+    pm = pluggy.PluginManager(PROJECT)
+    pm.add_hookspecs(hookspecs)
+    return pm
+
+
+def load_registry(
+    plugin_modules: Iterable[str] = (),
+    *,
+    extra_plugins: Iterable[tuple[str, object]] = (),
+    use_entry_points: bool = True,
+    environ: dict[str, str] | None = None,
+) -> Registry:
+    """Discover, load and register every plugin, isolating each one's failures.
+
+    :param plugin_modules: dotted module names to import and register (``--plugin``).
+    :param extra_plugins: ``(name, plugin object)`` pairs registered directly.
+    :param use_entry_points: whether to load the ``conformance.backends`` group.
+    :param environ: environment for the block list (defaults to ``os.environ``).
+    """
+    pm = get_plugin_manager()
+    blocked = blocked_plugins(environ)
+    health: dict[str, PluginHealth] = {}
+
+    def register(name: str, source: str, load: Callable[[], object]) -> None:
+        if name in blocked:
+            pm.set_blocked(name)
+            health[name] = PluginHealth(name, source, "blocked", f"listed in {BLOCK_ENV_VAR}")
+            return
+        try:
+            plugin = load()
+            if pm.is_registered(plugin):
+                return
+            pm.register(plugin, name=name)
+        except Exception as exc:  # a broken plugin must not stop the others
+            health[name] = PluginHealth(name, source, "failed", f"{type(exc).__name__}: {exc}")
+            return
+        try:  # a misspelled hook name fails loudly, for this plugin only
+            pm.check_pending()
+        except pluggy.PluginValidationError as exc:
+            pm.unregister(plugin)
+            health[name] = PluginHealth(name, source, "failed", str(exc))
+            return
+        health[name] = PluginHealth(name, source, "loaded")
+
+    if use_entry_points:
+        for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+            register(ep.name, f"entry point {ep.value}", ep.load)
+    for module in plugin_modules:
+        register(module, "--plugin", lambda module=module: importlib.import_module(module))
+    for name, plugin in extra_plugins:
+        register(name, "direct", lambda plugin=plugin: plugin)
+
+    collected = BackendRegistry()
+    for impl in pm.hook.conformance_register_backends.get_hookimpls():
+        collected._plugin = impl.plugin_name
+        before = set(collected.backends)
+        try:
+            impl.function(register=collected)
+        except Exception as exc:
+            health[impl.plugin_name] = replace(
+                health[impl.plugin_name],
+                state="failed",
+                reason=f"conformance_register_backends raised {type(exc).__name__}: {exc}",
+            )
+            continue
+        added = tuple(sorted(set(collected.backends) - before))
+        health[impl.plugin_name] = replace(health[impl.plugin_name], backends=added)
+    return Registry(backends=collected.backends, health=list(health.values()))

@@ -1,0 +1,439 @@
+"""Loading and validating the TOML spec files into a :class:`Catalog`.
+
+Every error names the file, the field and the bad value, with a hint where one
+helps: ``specs/lstm.toml: spec 'lstm.forget_gate': equations[0]: unknown symbol
+'W_ff' (did you mean 'W_f'?)``. Unknown keys are errors too, so that a typo never
+silently drops a field.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import fnmatch
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from conformance.errors import ExpressionError, SpecError
+from conformance.expr import (
+    called_names,
+    free_names,
+    parse_expression,
+    parse_statement,
+    spec_references,
+    unknown_name_error,
+)
+from conformance.primitives import FUNCTIONS
+from conformance.spec import DTYPES, ROLES, Invariant, Spec, Symbol, Tolerance
+
+ORACLE_PRIMITIVES = frozenset({"scan"})
+"""Functions the oracle adds to the table because they need spec functions."""
+DOMAIN_FUNCTIONS = frozenset({"normal", "uniform", "extreme", "integers"})
+INVARIANT_NAMES = frozenset({"atol", "rtol"})
+
+_FAMILY_KEYS = {"id", "title", "source", "description"}
+_DEFAULT_KEYS = {"sizes", "tolerance", "gradient_tolerance"}
+_SYMBOL_KEYS = {"shape", "role", "kind", "domain", "meaning", "next"}
+_SPEC_KEYS = {
+    "id", "title", "latex", "description", "source", "inputs", "outputs", "equations",
+    "differentiable", "invariants", "sizes", "tolerance", "gradient_tolerance", "stability",
+    "symbols",
+}  # fmt: skip
+_TOP_KEYS = {"family", "defaults", "symbols", "spec"}
+
+
+@dataclass
+class Catalog:
+    """Every loaded spec by id, in file order."""
+
+    specs: dict[str, Spec] = field(default_factory=dict)
+    families: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def get(self, spec_id: str) -> Spec:
+        """The spec ``spec_id``, or a SpecError suggesting the nearest id."""
+        if spec_id not in self.specs:
+            raise unknown_name_error(spec_id, self.specs, kind="spec", where="")
+        return self.specs[spec_id]
+
+    def select(self, patterns: Iterable[str] | None = None) -> list[Spec]:
+        """Specs whose id matches any glob in ``patterns`` (all specs when empty)."""
+        wanted = list(patterns or [])
+        if not wanted:
+            return list(self.specs.values())
+        chosen = [s for s in self.specs.values() if any(fnmatch.fnmatchcase(s.id, p) for p in wanted)]
+        if not chosen:
+            raise SpecError(
+                f"no spec matches {', '.join(map(repr, wanted))}",
+                hint=f"known ids: {', '.join(self.specs)}",
+            )
+        return chosen
+
+
+def default_spec_paths() -> list[Path]:
+    """The TOML files shipped in the ``specs`` package, sorted by name."""
+    root = resources.files("specs")
+    return sorted(Path(str(p)) for p in root.iterdir() if p.name.endswith(".toml"))
+
+
+def load_catalog(paths: Iterable[Path | str] | None = None, *, verify: bool = True) -> Catalog:
+    """Load every spec file, validate each, and resolve references between specs.
+
+    :param paths: TOML files to load; the shipped ``specs/*.toml`` when None.
+    :param verify: also run the oracle once per spec to check declared output shapes.
+    """
+    catalog = Catalog()
+    for path in paths if paths is not None else default_spec_paths():
+        _load_file(Path(path), catalog)
+    _resolve_references(catalog)
+    if verify:
+        from conformance.oracle import verify_catalog
+
+        verify_catalog(catalog)
+    return catalog
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _check_keys(table: Mapping[str, Any], allowed: set[str], file: str, field_: str) -> None:
+    for key in table:
+        if key not in allowed:
+            close = difflib.get_close_matches(key, allowed, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"allowed: {', '.join(sorted(allowed))}"
+            raise SpecError(f"unknown key {key!r}", file=file, field=field_, hint=hint)
+
+
+def _require(table: Mapping[str, Any], key: str, kind: type, file: str, field_: str) -> Any:
+    if key not in table:
+        raise SpecError(f"missing required key {key!r}", file=file, field=field_)
+    value = table[key]
+    if not isinstance(value, kind):
+        raise SpecError(
+            f"{key} = {value!r} should be a {kind.__name__}", file=file, field=f"{field_}.{key}"
+        )
+    return value
+
+
+def _load_file(path: Path, catalog: Catalog) -> None:
+    file = _display(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SpecError(f"cannot read: {exc.strerror}", file=file) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(f"not valid TOML: {exc}", file=file) from None
+    _check_keys(data, _TOP_KEYS, file, "")
+    family = _require(data, "family", dict, file, "")
+    _check_keys(family, _FAMILY_KEYS, file, "family")
+    family_id = _require(family, "id", str, file, "family")
+    defaults = data.get("defaults", {})
+    _check_keys(defaults, _DEFAULT_KEYS, file, "defaults")
+    symbols = {
+        name: _symbol(name, table, file, f"symbols.{name}")
+        for name, table in data.get("symbols", {}).items()
+    }
+    specs = data.get("spec", [])
+    if not isinstance(specs, list) or not specs:
+        raise SpecError("no [[spec]] tables", file=file, hint="add at least one [[spec]]")
+    catalog.families[family_id] = {**family, "file": file}
+    for index, table in enumerate(specs):
+        spec = _spec(table, family, defaults, symbols, file, index)
+        if spec.id in catalog.specs:
+            other = catalog.specs[spec.id].file
+            raise SpecError(f"duplicate spec id {spec.id!r} (also in {other})", file=file)
+        catalog.specs[spec.id] = spec
+
+
+def _symbol(name: str, table: Any, file: str, where: str) -> Symbol:
+    if not isinstance(table, dict):
+        raise SpecError(f"should be a table, got {table!r}", file=file, field=where)
+    _check_keys(table, _SYMBOL_KEYS, file, where)
+    shape = _require(table, "shape", list, file, where)
+    role = _require(table, "role", str, file, where)
+    if role not in ROLES:
+        raise SpecError(f"role {role!r}", file=file, field=where, hint=f"one of {', '.join(ROLES)}")
+    kind = table.get("kind", "float")
+    if kind not in ("float", "int"):
+        raise SpecError(f"kind {kind!r}", file=file, field=where, hint="'float' or 'int'")
+    dims = tuple(str(d) for d in shape)
+    try:
+        shape_ast = tuple(parse_expression(d, where=f"{where}.shape") for d in dims)
+        domain = table.get("domain", "integers(0, 2)" if kind == "int" else "normal(0, 1)")
+        _check_domain(domain, file, f"{where}.domain")
+    except ExpressionError as exc:
+        raise SpecError(exc.problem, file=file, field=exc.field, hint=exc.hint) from None
+    return Symbol(
+        name=name,
+        shape=dims,
+        role=role,
+        kind=kind,
+        domain=domain,
+        meaning=str(table.get("meaning", "")),
+        next=table.get("next"),
+        shape_ast=shape_ast,
+    )
+
+
+def _check_domain(domain: Any, file: str, where: str) -> None:
+    node = parse_expression(domain, where=where)
+    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
+        raise SpecError(f"domain {domain!r}", file=file, field=where, hint="e.g. 'normal(0, 1)'")
+    if node.func.id not in DOMAIN_FUNCTIONS:
+        raise unknown_name_error(node.func.id, DOMAIN_FUNCTIONS, kind="domain", where=where)
+
+
+def _tolerances(table: Any, file: str, where: str) -> dict[str, Tolerance]:
+    if not isinstance(table, dict):
+        raise SpecError(f"should be a table keyed by dtype, got {table!r}", file=file, field=where)
+    _check_keys(table, set(DTYPES), file, where)
+    out = {}
+    for dtype in DTYPES:
+        entry = table.get(dtype)
+        if not isinstance(entry, dict):
+            raise SpecError(f"missing tolerance for {dtype}", file=file, field=where)
+        _check_keys(entry, {"atol", "rtol"}, file, f"{where}.{dtype}")
+        atol, rtol = entry.get("atol"), entry.get("rtol")
+        for key, value in (("atol", atol), ("rtol", rtol)):
+            if not isinstance(value, int | float) or value < 0:
+                raise SpecError(
+                    f"{key} = {value!r} should be a number >= 0", file=file, field=f"{where}.{dtype}"
+                )
+        out[dtype] = Tolerance(float(atol), float(rtol))
+    return out
+
+
+def _string_list(table: Mapping[str, Any], key: str, file: str, where: str) -> list[str]:
+    value = table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise SpecError(f"{key} = {value!r} should be a list of strings", file=file, field=where)
+    return value
+
+
+def _spec(
+    table: Any,
+    family: Mapping[str, Any],
+    defaults: Mapping[str, Any],
+    family_symbols: Mapping[str, Symbol],
+    file: str,
+    index: int,
+) -> Spec:
+    if not isinstance(table, dict):
+        raise SpecError("should be a table", file=file, field=f"spec[{index}]")
+    spec_id = _require(table, "id", str, file, f"spec[{index}]")
+    where = f"spec {spec_id!r}"
+    _check_keys(table, _SPEC_KEYS, file, where)
+    if not spec_id.startswith(family["id"] + "."):
+        raise SpecError(
+            f"id {spec_id!r} is outside family {family['id']!r}",
+            file=file,
+            field=where,
+            hint=f"name it '{family['id']}.<name>'",
+        )
+    symbols = dict(family_symbols)
+    for name, sym in table.get("symbols", {}).items():
+        symbols[name] = _symbol(name, sym, file, f"{where}.symbols.{name}")
+
+    def known_symbol(name: str, field_: str) -> Symbol:
+        if name not in symbols:
+            raise SpecError(
+                f"unknown symbol {name!r}",
+                file=file,
+                field=f"{where}: {field_}",
+                hint=_did_you_mean(name, symbols),
+            )
+        return symbols[name]
+
+    inputs = _string_list(table, "inputs", file, f"{where}.inputs")
+    outputs = _string_list(table, "outputs", file, f"{where}.outputs")
+    if not outputs:
+        raise SpecError("no outputs", file=file, field=where)
+    for name in inputs:
+        if known_symbol(name, "inputs").role == "output":
+            raise SpecError(f"{name!r} has role 'output'", file=file, field=f"{where}.inputs")
+    for name in outputs:
+        if known_symbol(name, "outputs").role != "output":
+            raise SpecError(
+                f"{name!r} has role {symbols[name].role!r}",
+                file=file,
+                field=f"{where}.outputs",
+                hint="outputs need role 'output'",
+            )
+    used = [symbols[n] for n in (*inputs, *outputs)]
+    dims = _dimension_names(used)
+    for sym in used:
+        if sym.next is not None and symbols.get(sym.next, sym).role != "output":
+            raise SpecError(
+                f"state {sym.name!r} has next = {sym.next!r}, which is not an output symbol",
+                file=file,
+                field=f"symbols.{sym.name}.next",
+                hint=_did_you_mean(sym.next, [n for n, s in symbols.items() if s.role == "output"]),
+            )
+
+    equations = []
+    scope = set(inputs) | set(dims)
+    for i, source in enumerate(_string_list(table, "equations", file, f"{where}.equations")):
+        field_ = f"{where}: equations[{i}]"
+        try:
+            statement = parse_statement(source, where=field_)
+            _check_names(statement.expr, scope, source, field_)
+        except ExpressionError as exc:
+            raise SpecError(exc.problem, file=file, field=exc.field or field_, hint=exc.hint) from None
+        scope |= set(statement.targets)
+        equations.append(statement)
+    missing = [o for o in outputs if o not in scope]
+    if missing:
+        raise SpecError(
+            f"outputs never assigned: {', '.join(missing)}", file=file, field=f"{where}.equations"
+        )
+
+    invariants = []
+    for i, source in enumerate(_string_list(table, "invariants", file, f"{where}.invariants")):
+        field_ = f"{where}: invariants[{i}]"
+        try:
+            node = parse_expression(source, where=field_)
+            _check_names(node, set(inputs) | set(outputs) | set(dims) | INVARIANT_NAMES, source, field_)
+        except ExpressionError as exc:
+            raise SpecError(exc.problem, file=file, field=exc.field or field_, hint=exc.hint) from None
+        invariants.append(Invariant(source, node))
+
+    float_inputs = [n for n in inputs if symbols[n].kind == "float"]
+    differentiable = table.get("differentiable", float_inputs)
+    differentiable = _string_list({"d": differentiable}, "d", file, f"{where}.differentiable")
+    for name in differentiable:
+        if name not in float_inputs:
+            raise SpecError(
+                f"{name!r} is not a float input of this spec",
+                file=file,
+                field=f"{where}.differentiable",
+                hint=_did_you_mean(name, float_inputs),
+            )
+
+    stability = table.get("stability", {})
+    if not isinstance(stability, dict):
+        raise SpecError(f"{stability!r} should be a table", file=file, field=f"{where}.stability")
+    for name, domain in stability.items():
+        if name not in float_inputs:
+            raise SpecError(
+                f"{name!r} is not a float input", file=file, field=f"{where}.stability"
+            )
+        try:
+            _check_domain(domain, file, f"{where}.stability.{name}")
+        except ExpressionError as exc:
+            raise SpecError(exc.problem, file=file, field=exc.field, hint=exc.hint) from None
+
+    sizes = _sizes(table.get("sizes", defaults.get("sizes")), dims, file, f"{where}.sizes")
+    tolerance = _tolerances(
+        table.get("tolerance", defaults.get("tolerance")), file, f"{where}.tolerance"
+    )
+    gradient_tolerance = _tolerances(
+        table.get("gradient_tolerance", defaults.get("gradient_tolerance")),
+        file,
+        f"{where}.gradient_tolerance",
+    )
+    return Spec(
+        id=spec_id,
+        title=str(table.get("title", spec_id)),
+        family=family["id"],
+        file=file,
+        source=str(table.get("source", family.get("source", ""))),
+        latex=str(table.get("latex", "")),
+        description=str(table.get("description", "")),
+        symbols={s.name: s for s in used},
+        inputs=tuple(inputs),
+        outputs=tuple(outputs),
+        equations=tuple(equations),
+        differentiable=tuple(differentiable),
+        invariants=tuple(invariants),
+        sizes=sizes,
+        tolerance=tolerance,
+        gradient_tolerance=gradient_tolerance,
+        stability=dict(stability),
+        dims=dims,
+    )
+
+
+def _did_you_mean(name: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f"did you mean {close[0]!r}?" if close else ""
+
+
+def _dimension_names(symbols: Iterable[Symbol]) -> tuple[str, ...]:
+    names: list[str] = []
+    for sym in symbols:
+        for node in sym.shape_ast:
+            for name in sorted(free_names(node)):
+                if name not in names:
+                    names.append(name)
+    return tuple(names)
+
+
+def _check_names(node: ast.AST, scope: set[str], source: str, where: str) -> None:
+    for name in sorted(free_names(node)):
+        if name not in scope:
+            raise unknown_name_error(name, scope, kind="symbol", where=where)
+    for name, _call in called_names(node):
+        if "." in name:
+            continue  # a spec reference, resolved once every file is loaded
+        if name not in FUNCTIONS and name not in ORACLE_PRIMITIVES:
+            raise unknown_name_error(name, [*FUNCTIONS, *ORACLE_PRIMITIVES], kind="function", where=where)
+
+
+def _sizes(value: Any, dims: tuple[str, ...], file: str, where: str) -> tuple[dict[str, int], ...]:
+    if not isinstance(value, list) or not value:
+        raise SpecError("no sizes to try", file=file, field=where, hint="e.g. [{ B = 3, H = 4 }]")
+    out = []
+    for i, entry in enumerate(value):
+        if not isinstance(entry, dict):
+            raise SpecError(f"{entry!r} should be a table", file=file, field=f"{where}[{i}]")
+        for dim, size in entry.items():
+            if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+                raise SpecError(f"{dim} = {size!r} should be an integer >= 1", file=file, field=f"{where}[{i}]")
+        missing = [d for d in dims if d not in entry]
+        if missing:
+            raise SpecError(f"no size for {', '.join(missing)}", file=file, field=f"{where}[{i}]")
+        out.append({d: entry[d] for d in dims})
+    return tuple(out)
+
+
+def _resolve_references(catalog: Catalog) -> None:
+    for spec in catalog.specs.values():
+        for i, statement in enumerate(spec.equations):
+            for ref in sorted(spec_references(statement.expr)):
+                if ref not in catalog.specs:
+                    raise SpecError(
+                        f"unknown spec {ref!r}",
+                        file=spec.file,
+                        field=f"spec {spec.id!r}: equations[{i}]",
+                        hint=_did_you_mean(ref, catalog.specs),
+                    )
+    _reject_cycles(catalog)
+
+
+def _reject_cycles(catalog: Catalog) -> None:
+    calls = {
+        spec.id: {r for st in spec.equations for r in spec_references(st.expr)}
+        for spec in catalog.specs.values()
+    }
+    state: dict[str, int] = {}
+
+    def visit(spec_id: str, path: list[str]) -> None:
+        if state.get(spec_id) == 2:
+            return
+        if state.get(spec_id) == 1:
+            cycle = " -> ".join([*path[path.index(spec_id):], spec_id])
+            raise SpecError(f"specs call each other in a cycle: {cycle}", file=catalog.specs[spec_id].file)
+        state[spec_id] = 1
+        for callee in calls[spec_id]:
+            visit(callee, [*path, spec_id])
+        state[spec_id] = 2
+
+    for spec_id in calls:
+        visit(spec_id, [])
