@@ -32,7 +32,10 @@ _BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
     ast.MatMult: operator.matmul,
     ast.Pow: operator.pow,
 }
-_UNARY: dict[type[ast.unaryop], Callable[[Any], Any]] = {ast.USub: operator.neg, ast.UAdd: operator.pos}
+_UNARY: dict[type[ast.unaryop], Callable[[Any], Any]] = {
+    ast.USub: operator.neg,
+    ast.UAdd: operator.pos,
+}
 _COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
     ast.Lt: operator.lt,
     ast.LtE: operator.le,
@@ -216,7 +219,9 @@ def spec_references(node: ast.AST) -> set[str]:
     return refs
 
 
-def unknown_name_error(name: str, known: Iterable[str], *, kind: str, where: str) -> ExpressionError:
+def unknown_name_error(
+    name: str, known: Iterable[str], *, kind: str, where: str
+) -> ExpressionError:
     """An ExpressionError for an unknown ``name``, suggesting the nearest known one."""
     close = difflib.get_close_matches(name, list(known), n=1)
     hint = f"did you mean {close[0]!r}?" if close else ""

@@ -27,7 +27,9 @@ def shape_of(symbol: Symbol, sizes: Sizes) -> tuple[int, ...]:
 
 def case_rng(seed: int, spec_id: str, case: int, stream: str = "inputs") -> np.random.Generator:
     """The generator for one case: a pure function of the seed, spec, case index and stream."""
-    return np.random.default_rng([seed, zlib.crc32(spec_id.encode()), case, zlib.crc32(stream.encode())])
+    return np.random.default_rng(
+        [seed, zlib.crc32(spec_id.encode()), case, zlib.crc32(stream.encode())]
+    )
 
 
 def _domain_functions(rng: np.random.Generator, shape: tuple[int, ...]) -> dict[str, Any]:
@@ -43,7 +45,9 @@ def _domain_functions(rng: np.random.Generator, shape: tuple[int, ...]) -> dict[
     }
 
 
-def draw(symbol: Symbol, sizes: Sizes, rng: np.random.Generator, domain: str | None = None) -> Array:
+def draw(
+    symbol: Symbol, sizes: Sizes, rng: np.random.Generator, domain: str | None = None
+) -> Array:
     """One array for ``symbol`` at ``sizes``, drawn from its domain (or ``domain``)."""
     shape = shape_of(symbol, sizes)
     node = parse_expression(domain or symbol.domain, where=f"symbols.{symbol.name}.domain")
@@ -68,7 +72,9 @@ def draw_inputs(
     return arrays
 
 
-def draw_cotangents(spec: Spec, sizes: Sizes, *, dtype: str, rng: np.random.Generator) -> dict[str, Array]:
+def draw_cotangents(
+    spec: Spec, sizes: Sizes, *, dtype: str, rng: np.random.Generator
+) -> dict[str, Array]:
     """A random cotangent for each float output: the ``u`` in the VJP gᵀ = uᵀJ."""
     return {
         s.name: rng.normal(0.0, 1.0, shape_of(s, sizes)).astype(dtype)

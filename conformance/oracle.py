@@ -84,7 +84,9 @@ class SpecFunction:
         return values[0] if len(values) == 1 else values
 
 
-def scan(step: SpecFunction, *, _scope: Mapping[str, Any], reverse: bool = False, **given: Any) -> tuple:
+def scan(
+    step: SpecFunction, *, _scope: Mapping[str, Any], reverse: bool = False, **given: Any
+) -> tuple:
     """Apply the ``step`` spec along axis 0 of its role-"input" arguments.
 
     Role-"state" inputs are carried: each state's ``next`` output feeds the next step.
@@ -107,7 +109,9 @@ def scan(step: SpecFunction, *, _scope: Mapping[str, Any], reverse: bool = False
                 f"({', '.join(spec.outputs)}), has {s.next!r}"
             )
     if not sequences:
-        raise EvaluationError(f"scan({spec.id}): the step spec has no role-'input' symbol to scan over")
+        raise EvaluationError(
+            f"scan({spec.id}): the step spec has no role-'input' symbol to scan over"
+        )
     lengths = {np.shape(bound[n])[0] for n in sequences}
     if len(lengths) != 1:
         raise EvaluationError(f"scan({spec.id}): sequences of different lengths {sorted(lengths)}")
@@ -143,9 +147,7 @@ class Oracle:
     def evaluate(self, spec: Spec, inputs: Arrays) -> dict[str, Array]:
         """The spec's outputs for ``inputs`` (float inputs are taken in at least float64)."""
         dims = infer_dims(spec, inputs)
-        env: dict[str, Any] = {
-            name: _widen(np.asarray(inputs[name])) for name in spec.inputs
-        }
+        env: dict[str, Any] = {name: _widen(np.asarray(inputs[name])) for name in spec.inputs}
         env.update(dims)
         self.interpreter.run(spec.equations, env)
         return {name: env[name] for name in spec.outputs}
@@ -162,7 +164,9 @@ class Oracle:
             if spec.symbols[name].kind == "float"
         }
 
-    def vjp(self, spec: Spec, inputs: Arrays, cotangents: Arrays, wrt: Iterable[str]) -> dict[str, Array]:
+    def vjp(
+        self, spec: Spec, inputs: Arrays, cotangents: Arrays, wrt: Iterable[str]
+    ) -> dict[str, Array]:
         """uᵀJ for each input in ``wrt``, element by element (one oracle run per element)."""
         grads = {}
         for name in wrt:

@@ -64,7 +64,9 @@ class Catalog:
         wanted = list(patterns or [])
         if not wanted:
             return list(self.specs.values())
-        chosen = [s for s in self.specs.values() if any(fnmatch.fnmatchcase(s.id, p) for p in wanted)]
+        chosen = [
+            s for s in self.specs.values() if any(fnmatch.fnmatchcase(s.id, p) for p in wanted)
+        ]
         if not chosen:
             raise SpecError(
                 f"no spec matches {', '.join(map(repr, wanted))}",
@@ -107,7 +109,9 @@ def _check_keys(table: Mapping[str, Any], allowed: set[str], file: str, field_: 
     for key in table:
         if key not in allowed:
             close = difflib.get_close_matches(key, allowed, n=1)
-            hint = f"did you mean {close[0]!r}?" if close else f"allowed: {', '.join(sorted(allowed))}"
+            hint = (
+                f"did you mean {close[0]!r}?" if close else f"allowed: {', '.join(sorted(allowed))}"
+            )
             raise SpecError(f"unknown key {key!r}", file=file, field=field_, hint=hint)
 
 
@@ -204,7 +208,9 @@ def _tolerances(table: Any, file: str, where: str) -> dict[str, Tolerance]:
         for key, value in (("atol", atol), ("rtol", rtol)):
             if not isinstance(value, int | float) or value < 0:
                 raise SpecError(
-                    f"{key} = {value!r} should be a number >= 0", file=file, field=f"{where}.{dtype}"
+                    f"{key} = {value!r} should be a number >= 0",
+                    file=file,
+                    field=f"{where}.{dtype}",
                 )
         out[dtype] = Tolerance(float(atol), float(rtol))
     return out
@@ -285,7 +291,9 @@ def _spec(
             statement = parse_statement(source, where=field_)
             _check_names(statement.expr, scope, source, field_)
         except ExpressionError as exc:
-            raise SpecError(exc.problem, file=file, field=exc.field or field_, hint=exc.hint) from None
+            raise SpecError(
+                exc.problem, file=file, field=exc.field or field_, hint=exc.hint
+            ) from None
         scope |= set(statement.targets)
         equations.append(statement)
     missing = [o for o in outputs if o not in scope]
@@ -299,9 +307,13 @@ def _spec(
         field_ = f"{where}: invariants[{i}]"
         try:
             node = parse_expression(source, where=field_)
-            _check_names(node, set(inputs) | set(outputs) | set(dims) | INVARIANT_NAMES, source, field_)
+            _check_names(
+                node, set(inputs) | set(outputs) | set(dims) | INVARIANT_NAMES, source, field_
+            )
         except ExpressionError as exc:
-            raise SpecError(exc.problem, file=file, field=exc.field or field_, hint=exc.hint) from None
+            raise SpecError(
+                exc.problem, file=file, field=exc.field or field_, hint=exc.hint
+            ) from None
         invariants.append(Invariant(source, node))
 
     float_inputs = [n for n in inputs if symbols[n].kind == "float"]
@@ -321,9 +333,7 @@ def _spec(
         raise SpecError(f"{stability!r} should be a table", file=file, field=f"{where}.stability")
     for name, domain in stability.items():
         if name not in float_inputs:
-            raise SpecError(
-                f"{name!r} is not a float input", file=file, field=f"{where}.stability"
-            )
+            raise SpecError(f"{name!r} is not a float input", file=file, field=f"{where}.stability")
         try:
             _check_domain(domain, file, f"{where}.stability.{name}")
         except ExpressionError as exc:
@@ -383,7 +393,9 @@ def _check_names(node: ast.AST, scope: set[str], source: str, where: str) -> Non
         if "." in name:
             continue  # a spec reference, resolved once every file is loaded
         if name not in FUNCTIONS and name not in ORACLE_PRIMITIVES:
-            raise unknown_name_error(name, [*FUNCTIONS, *ORACLE_PRIMITIVES], kind="function", where=where)
+            raise unknown_name_error(
+                name, [*FUNCTIONS, *ORACLE_PRIMITIVES], kind="function", where=where
+            )
 
 
 def _sizes(value: Any, dims: tuple[str, ...], file: str, where: str) -> tuple[dict[str, int], ...]:
@@ -395,7 +407,9 @@ def _sizes(value: Any, dims: tuple[str, ...], file: str, where: str) -> tuple[di
             raise SpecError(f"{entry!r} should be a table", file=file, field=f"{where}[{i}]")
         for dim, size in entry.items():
             if not isinstance(size, int) or isinstance(size, bool) or size < 1:
-                raise SpecError(f"{dim} = {size!r} should be an integer >= 1", file=file, field=f"{where}[{i}]")
+                raise SpecError(
+                    f"{dim} = {size!r} should be an integer >= 1", file=file, field=f"{where}[{i}]"
+                )
         missing = [d for d in dims if d not in entry]
         if missing:
             raise SpecError(f"no size for {', '.join(missing)}", file=file, field=f"{where}[{i}]")
@@ -428,8 +442,10 @@ def _reject_cycles(catalog: Catalog) -> None:
         if state.get(spec_id) == 2:
             return
         if state.get(spec_id) == 1:
-            cycle = " -> ".join([*path[path.index(spec_id):], spec_id])
-            raise SpecError(f"specs call each other in a cycle: {cycle}", file=catalog.specs[spec_id].file)
+            cycle = " -> ".join([*path[path.index(spec_id) :], spec_id])
+            raise SpecError(
+                f"specs call each other in a cycle: {cycle}", file=catalog.specs[spec_id].file
+            )
         state[spec_id] = 1
         for callee in calls[spec_id]:
             visit(callee, [*path, spec_id])

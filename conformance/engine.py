@@ -1,0 +1,153 @@
+"""The engine: runs check kinds for (spec, backend, dtype) and returns plain results.
+
+It knows nothing of pytest or the terminal: the pytest suite and the command line
+are thin front ends over :func:`run_check` and :func:`plan`, so a result means the
+same thing wherever it was produced. A backend that raises never stops the run: its
+exception becomes an ``error`` result naming the backend.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from conformance.backend import Backend
+from conformance.checks import CHECKS, CheckContext, Measurement, NotImplementedByBackend
+from conformance.errors import UsageError
+from conformance.oracle import Oracle
+from conformance.results import CheckResult, Status
+from conformance.spec import DTYPES, Spec
+
+
+@dataclass(frozen=True)
+class CheckRequest:
+    """One cell of the conformance matrix."""
+
+    spec: Spec
+    backend: Backend
+    dtype: str
+    check: str
+
+    @property
+    def id(self) -> str:
+        """``lstm.forget_gate-fused-gate-float32-gradient``: the pytest id."""
+        return f"{self.spec.id}-{self.backend.name}-{self.dtype}-{self.check}"
+
+
+def plan(
+    specs: Iterable[Spec],
+    backends: Iterable[Backend],
+    dtypes: Iterable[str] = DTYPES,
+    checks: Iterable[str] | None = None,
+) -> list[CheckRequest]:
+    """Every applicable (spec, backend, dtype, check), spec-major, in report order.
+
+    Raises UsageError when nothing would be checked: a green run that checked nothing
+    is the worst failure a conformance harness can have.
+    """
+    backends, specs, dtypes = list(backends), list(specs), list(dtypes)
+    names = list(checks) if checks else list(CHECKS)
+    for name in names:
+        if name not in CHECKS:
+            raise UsageError(f"unknown check {name!r}; known: {', '.join(CHECKS)}")
+    for dtype in dtypes:
+        if dtype not in DTYPES:
+            raise UsageError(f"unknown dtype {dtype!r}; known: {', '.join(DTYPES)}")
+    if not backends:
+        raise UsageError(
+            "no backend selected: install or name a backend plugin (--backend, --plugin), "
+            "or unblock one (CONFORMANCE_BLOCK_PLUGINS)"
+        )
+    if not specs:
+        raise UsageError("no spec selected")
+    return [
+        CheckRequest(spec, backend, dtype, name)
+        for spec in specs
+        for backend in backends
+        for dtype in dtypes
+        for name in names
+        if CHECKS[name].applies(spec)
+    ]
+
+
+def run_check(request: CheckRequest, oracle: Oracle, *, seed: int = 0) -> CheckResult:
+    """Run one check over every case (sizes) of the spec; report the first failure or the worst pass."""
+    spec, backend, dtype, check = request.spec, request.backend, request.dtype, request.check
+    result = CheckResult(
+        spec=spec.id,
+        backend=backend.name,
+        backend_version=backend.version,
+        dtype=dtype,
+        check=check,
+        status=Status.PASS,
+        seed=seed,
+        tolerance=_tolerance_dict(spec, dtype, check),
+    )
+    kernel = backend.kernel(spec.id)
+    if kernel is None:
+        result.status = Status.NOT_IMPLEMENTED
+        result.message = f"{backend.name} has no kernel for {spec.id}"
+        return result
+    start = time.perf_counter()
+    ctx = CheckContext(spec, backend, kernel, dtype, seed, oracle)
+    worst: Measurement | None = None
+    for case, sizes in enumerate(spec.sizes):
+        try:
+            measured = CHECKS[check].run(ctx, case, sizes)
+        except (NotImplementedByBackend, NotImplementedError) as exc:
+            result.status, result.message = Status.NOT_IMPLEMENTED, str(exc) or "not implemented"
+            break
+        except Exception as exc:  # the backend's fault, reported, never fatal
+            result.status = Status.ERROR
+            result.message = f"{backend.name} raised {_describe_exception(exc)} {ctx.label(sizes)}"
+            result.sizes, result.case = dict(sizes), case
+            break
+        if measured.seconds is not None:
+            result.seconds = measured.seconds
+        if not measured.ok:
+            result.status, result.message = Status.FAIL, measured.message
+            worst = measured
+            result.sizes, result.case = dict(sizes), case
+            break
+        if measured.discrepancy is not None and (
+            worst is None
+            or worst.discrepancy is None
+            or measured.discrepancy.tol_fraction > worst.discrepancy.tol_fraction
+        ):
+            worst = measured
+            result.sizes, result.case = dict(sizes), case
+    if worst is not None and worst.discrepancy is not None:
+        d = worst.discrepancy
+        result.max_abs, result.max_rel, result.tol_fraction = d.max_abs, d.max_rel, d.tol_fraction
+        result.worst = d.where
+    result.duration = time.perf_counter() - start
+    return result
+
+
+def run(
+    requests: Iterable[CheckRequest],
+    oracle: Oracle,
+    *,
+    seed: int = 0,
+    progress: Callable[[CheckRequest, CheckResult], None] | None = None,
+) -> Iterator[CheckResult]:
+    """Run every request in order, yielding each result as soon as it exists."""
+    for request in requests:
+        result = run_check(request, oracle, seed=seed)
+        if progress is not None:
+            progress(request, result)
+        yield result
+
+
+def _tolerance_dict(spec: Spec, dtype: str, check: str) -> dict[str, float]:
+    tol = (spec.gradient_tolerance if check == "gradient" else spec.tolerance)[dtype]
+    return {"atol": tol.atol, "rtol": tol.rtol}
+
+
+def _describe_exception(exc: BaseException) -> str:
+    """``ValueError: shapes (3,4) and (5,) not aligned (at fused_gate.py:41)``."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" (at {frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno})" if frames else ""
+    return f"{type(exc).__name__}: {exc}{where}"

@@ -1,0 +1,70 @@
+"""Check results as plain data: what was checked, how it went, by how much, how to redo it."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from enum import StrEnum
+from typing import Any
+
+
+class Status(StrEnum):
+    """How one check of one spec on one backend and dtype ended."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    ERROR = "error"
+    """The backend raised, or returned something that could not be checked at all."""
+    NOT_IMPLEMENTED = "not_implemented"
+    SKIPPED = "skipped"
+
+
+@dataclass
+class CheckResult:
+    """One (spec, backend, dtype, check) outcome, worst case over the spec's sizes.
+
+    ``tol_fraction`` is the largest |actual − reference| / (atol + rtol·|reference|):
+    ≤ 1 passes, and a value near 1 means "barely passing". ``worst`` names the array
+    and index where it occurs, e.g. ``h[2, 1]`` or ``grad W_f[0, 3]``.
+    """
+
+    spec: str
+    backend: str
+    dtype: str
+    check: str
+    status: Status
+    message: str = ""
+    backend_version: str = ""
+    max_abs: float | None = None
+    max_rel: float | None = None
+    tol_fraction: float | None = None
+    worst: str | None = None
+    tolerance: dict[str, float] | None = None
+    sizes: dict[str, int] | None = None
+    case: int | None = None
+    seed: int = 0
+    seconds: float | None = None
+    """Median wall time of one forward call at the largest sizes (numeric check only)."""
+    duration: float = 0.0
+    """Wall time of the whole check."""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """Whether the result counts as conforming (pass, not implemented, or skipped)."""
+        return self.status not in (Status.FAIL, Status.ERROR)
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.spec, self.backend, self.dtype, self.check)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["status"] = str(self.status)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CheckResult:
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        values["status"] = Status(values["status"])
+        return cls(**values)

@@ -1,0 +1,35 @@
+"""The conformance suite: one test per (spec, backend, dtype, check).
+
+Run ``pytest conformance``; see ``conformance/pytest_plugin.py`` for the options.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.engine import CheckRequest, run_check
+from conformance.registry import PluginHealth
+from conformance.results import Status
+from conformance.session import Session
+
+
+def test_conformance(conformance_request: CheckRequest, conformance_session: Session) -> None:
+    result = run_check(
+        conformance_request, conformance_session.oracle, seed=conformance_session.selection.seed
+    )
+    if result.status is Status.NOT_IMPLEMENTED:
+        pytest.skip(f"not implemented: {result.message}")
+    if result.status is Status.ERROR:
+        pytest.fail(f"error: {result.message}", pytrace=False)
+    if result.status is Status.FAIL:
+        pytest.fail(result.message, pytrace=False)
+    assert result.status is Status.PASS, result
+
+
+def test_plugin_loads(plugin_health: PluginHealth) -> None:
+    """Every discovered plugin loads (blocked ones are skipped): a broken plugin is a failure."""
+    if plugin_health.state == "blocked":
+        pytest.skip(f"plugin {plugin_health.name!r} is blocked: {plugin_health.reason}")
+    assert plugin_health.state == "loaded", (
+        f"plugin {plugin_health.name!r} failed to load: {plugin_health.reason}"
+    )
