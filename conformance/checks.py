@@ -72,7 +72,8 @@ class CheckContext:
 
     def label(self, sizes: Sizes) -> str:
         """``[lstm.cell(B=3, D=5, H=4), fused-gate, float32, seed=0]`` for messages."""
-        return f"[{self.spec.describe_sizes(sizes)}, {self.backend.name}, {self.dtype}, seed={self.seed}]"
+        case = self.spec.describe_sizes(sizes)
+        return f"[{case}, {self.backend.name}, {self.dtype}, seed={self.seed}]"
 
     @property
     def tolerance(self) -> Tolerance:
@@ -113,7 +114,8 @@ def _shape_problems(ctx: CheckContext, outputs: Mapping[str, Array], sizes: Size
         have = np.shape(outputs[symbol.name])
         if have != want:
             problems.append(
-                f"out[{symbol.name!r}].shape={have}, but should be {want} = ({', '.join(symbol.shape)})"
+                f"out[{symbol.name!r}].shape={have}, but should be {want} = "
+                f"({', '.join(symbol.shape)})"
             )
     return problems
 
@@ -270,9 +272,8 @@ def check_gradient(ctx: CheckContext, case: int, sizes: Sizes) -> Measurement:
     problems = []
     for name in spec.differentiable:
         if name not in grads:
-            problems.append(
-                f"vjp returned no gradient for {name!r} (returned {', '.join(map(repr, grads)) or 'nothing'})"
-            )
+            returned = ", ".join(map(repr, grads)) or "nothing"
+            problems.append(f"vjp returned no gradient for {name!r} (returned {returned})")
             continue
         have, want = np.shape(grads[name]), inputs[name].shape
         if have != want:

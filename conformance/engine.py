@@ -73,7 +73,7 @@ def plan(
 
 
 def run_check(request: CheckRequest, oracle: Oracle, *, seed: int = 0) -> CheckResult:
-    """Run one check over every case (sizes) of the spec; report the first failure or the worst pass."""
+    """Run one check over every case of the spec: the first failure, or else the worst pass."""
     spec, backend, dtype, check = request.spec, request.backend, request.dtype, request.check
     result = CheckResult(
         spec=spec.id,

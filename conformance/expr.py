@@ -140,9 +140,11 @@ def _check_constructs(node: ast.AST, source: str, where: str) -> None:
         if isinstance(sub, ast.expr_context):
             continue
         if isinstance(sub, ast.Constant):
-            if not isinstance(sub.value, int | float) or isinstance(sub.value, bool):
+            if not isinstance(sub.value, int | float):  # bool is an int: flags like reverse=True
                 raise ExpressionError(
-                    f"constant {sub.value!r} in {source!r}", field=where, hint="only numbers"
+                    f"constant {sub.value!r} in {source!r}",
+                    field=where,
+                    hint="only numbers and True/False",
                 )
             continue
         if isinstance(sub, ast.Attribute):
@@ -261,7 +263,7 @@ class Interpreter:
             env.update(zip(statement.targets, value, strict=True))
         return env
 
-    def eval(self, node: ast.AST, env: Mapping[str, Any]) -> Any:  # noqa: PLR0911
+    def eval(self, node: ast.AST, env: Mapping[str, Any]) -> Any:
         """The value of ``node`` in ``env``."""
         match node:
             case ast.Constant(value=value):

@@ -49,7 +49,8 @@ class BackendRegistry:
         """Register ``backend``; its name must be new and its kernels well formed."""
         if not isinstance(backend, Backend):
             raise PluginError(
-                f"plugin {self._plugin!r} registered {backend!r}, which is not a conformance.Backend"
+                f"plugin {self._plugin!r} registered {backend!r}, "
+                "which is not a conformance.Backend"
             )
         if backend.name in self._backends:
             owner = self._backends[backend.name].plugin

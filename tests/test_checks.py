@@ -1,0 +1,245 @@
+"""Every check kind catches the bug it exists for, in a deliberately broken backend.
+
+The backends here are inline and tiny: a correct forget gate and LSTM cell, then one
+mutation each (gate weights swapped, σ' applied to an already-activated gate, a
+transposed weight block, float32 in → float64 out, a squeezed batch axis, an input
+written in place, a naive tanh that overflows). A check that passed them would be a
+check that cannot fail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+from conformance import Backend, Kernel
+from conformance.engine import CheckRequest, run_check
+from conformance.oracle import Oracle
+from conformance.results import CheckResult, Status
+from conformance.spec_loader import Catalog, load_catalog
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    return load_catalog()
+
+
+@pytest.fixture(scope="module")
+def oracle(catalog: Catalog) -> Oracle:
+    return Oracle(catalog.specs)
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * z))
+
+
+def forget_forward(inputs: dict) -> dict:
+    z = np.concatenate([inputs["h_prev"], inputs["x"]], axis=-1)
+    return {"f": sigmoid(z @ inputs["W_f"].T + inputs["b_f"])}
+
+
+def forget_vjp(inputs: dict, cotangents: dict) -> dict:
+    H = inputs["h_prev"].shape[-1]
+    z = np.concatenate([inputs["h_prev"], inputs["x"]], axis=-1)
+    f = sigmoid(z @ inputs["W_f"].T + inputs["b_f"])
+    da = cotangents["f"] * f * (1 - f)
+    dz = da @ inputs["W_f"]
+    return {"h_prev": dz[:, :H], "x": dz[:, H:], "W_f": da.T @ z, "b_f": da.sum(axis=0)}
+
+
+def cell_forward(inputs: dict, *, swap_gates: bool = False) -> dict:
+    z = np.concatenate([inputs["h_prev"], inputs["x"]], axis=-1)
+    W_f, W_i = (inputs["W_i"], inputs["W_f"]) if swap_gates else (inputs["W_f"], inputs["W_i"])
+    f = sigmoid(z @ W_f.T + inputs["b_f"])
+    i = sigmoid(z @ W_i.T + inputs["b_i"])
+    g = np.tanh(z @ inputs["W_c"].T + inputs["b_c"])
+    o = sigmoid(z @ inputs["W_o"].T + inputs["b_o"])
+    c = f * inputs["c_prev"] + i * g
+    return {"h": o * np.tanh(c), "c": c}
+
+
+def check(
+    oracle: Oracle,
+    catalog: Catalog,
+    spec_id: str,
+    check_name: str,
+    forward: Callable,
+    vjp: Callable | None = None,
+    dtype: str = "float64",
+) -> CheckResult:
+    backend = Backend("under-test", {spec_id: Kernel(forward, vjp)})
+    return run_check(CheckRequest(catalog.get(spec_id), backend, dtype, check_name), oracle)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize(
+    "check_name",
+    ["shape", "dtype", "numeric", "gradient", "invariants", "stability", "inputs_unmodified"],
+)
+def test_correct_forget_gate_passes_every_check(oracle, catalog, check_name, dtype):
+    result = check(
+        oracle, catalog, "lstm.forget_gate", check_name, forget_forward, forget_vjp, dtype
+    )
+    assert result.status is Status.PASS, result.message
+
+
+def test_numeric_catches_swapped_gate_weights(oracle, catalog):
+    result = check(
+        oracle, catalog, "lstm.cell", "numeric", lambda x: cell_forward(x, swap_gates=True)
+    )
+    assert result.status is Status.FAIL
+    assert result.tol_fraction > 1 and result.worst is not None
+    assert "lstm.cell(B=3, D=5, H=4)" in result.message and "seed=0" in result.message
+
+
+def test_numeric_passes_unswapped_cell(oracle, catalog):
+    result = check(oracle, catalog, "lstm.cell", "numeric", cell_forward)
+    assert result.status is Status.PASS, result.message
+
+
+def test_gradient_catches_sigmoid_derivative_of_activated_value(oracle, catalog):
+    def vjp(inputs, cotangents):
+        H = inputs["h_prev"].shape[-1]
+        z = np.concatenate([inputs["h_prev"], inputs["x"]], axis=-1)
+        f = sigmoid(z @ inputs["W_f"].T + inputs["b_f"])
+        s = sigmoid(f)  # the bug: σ'(f) = σ(f)(1 − σ(f)) instead of f (1 − f)
+        da = cotangents["f"] * s * (1 - s)
+        dz = da @ inputs["W_f"]
+        return {"h_prev": dz[:, :H], "x": dz[:, H:], "W_f": da.T @ z, "b_f": da.sum(axis=0)}
+
+    assert (
+        check(oracle, catalog, "lstm.forget_gate", "numeric", forget_forward, vjp).status
+        is Status.PASS
+    )
+    result = check(oracle, catalog, "lstm.forget_gate", "gradient", forget_forward, vjp)
+    assert result.status is Status.FAIL
+    assert result.worst.startswith("grad ")
+    assert "× tolerance" in result.message
+
+
+def test_numeric_catches_transposed_recurrent_weight_block(oracle, catalog):
+    def forward(inputs):
+        H = inputs["h_prev"].shape[-1]
+        W = inputs["W_f"]
+        # The square recurrent block used untransposed: shapes agree, values do not.
+        a = inputs["h_prev"] @ W[:, :H] + inputs["x"] @ W[:, H:].T + inputs["b_f"]
+        return {"f": sigmoid(a)}
+
+    result = check(oracle, catalog, "lstm.forget_gate", "numeric", forward)
+    assert result.status is Status.FAIL
+    assert result.worst.startswith("f[")
+
+
+def test_dtype_catches_float32_in_float64_out(oracle, catalog):
+    def forward(inputs):
+        return {k: v.astype(np.float64) for k, v in forget_forward(inputs).items()}
+
+    result = check(oracle, catalog, "lstm.forget_gate", "dtype", forward, dtype="float32")
+    assert result.status is Status.FAIL
+    assert "out['f'].dtype=float64, but should be float32" in result.message
+    assert check(oracle, catalog, "lstm.forget_gate", "numeric", forward, dtype="float32").ok
+
+
+def test_shape_catches_squeezed_batch_axis_at_batch_size_one(oracle, catalog):
+    def forward(inputs):
+        return {"f": np.squeeze(forget_forward(inputs)["f"])}
+
+    result = check(oracle, catalog, "lstm.forget_gate", "shape", forward)
+    assert result.status is Status.FAIL
+    assert result.sizes == {"B": 1, "D": 1, "H": 1}
+    assert "out['f'].shape=(), but should be (1, 1) = (B, H)" in result.message
+
+
+def test_shape_catches_missing_output(oracle, catalog):
+    result = check(oracle, catalog, "lstm.cell", "shape", lambda x: {"h": cell_forward(x)["h"]})
+    assert result.status is Status.FAIL
+    assert "output 'c' is missing (returned 'h')" in result.message
+
+
+def test_gradient_catches_missing_and_misshapen_gradients(oracle, catalog):
+    def vjp(inputs, cotangents):
+        grads = forget_vjp(inputs, cotangents)
+        del grads["b_f"]
+        grads["W_f"] = grads["W_f"].T
+        return grads
+
+    result = check(oracle, catalog, "lstm.forget_gate", "gradient", forget_forward, vjp)
+    assert result.status is Status.FAIL
+    assert "no gradient for 'b_f'" in result.message
+    assert "grad['W_f'].shape=(9, 4), but should be (4, 9)" in result.message
+
+
+def test_gradient_without_vjp_is_not_implemented(oracle, catalog):
+    result = check(oracle, catalog, "lstm.forget_gate", "gradient", forget_forward, None)
+    assert result.status is Status.NOT_IMPLEMENTED
+    assert result.ok
+
+
+def test_missing_kernel_is_not_implemented(oracle, catalog):
+    backend = Backend("partial", {"lstm.forget_gate": Kernel(forget_forward, forget_vjp)})
+    result = run_check(
+        CheckRequest(catalog.get("lstm.cell"), backend, "float64", "numeric"), oracle
+    )
+    assert result.status is Status.NOT_IMPLEMENTED
+    assert "partial has no kernel for lstm.cell" in result.message
+
+
+def test_inputs_unmodified_catches_in_place_write(oracle, catalog):
+    def forward(inputs):
+        out = forget_forward(inputs)
+        np.multiply(inputs["x"], 0.0, out=inputs["x"])  # scribbles over its input afterwards
+        return out
+
+    result = check(oracle, catalog, "lstm.forget_gate", "inputs_unmodified", forward)
+    assert result.status is Status.FAIL
+    assert "modified input 'x' in place" in result.message
+
+
+def test_invariants_catch_unclipped_hard_sigmoid(oracle, catalog):
+    def forward(inputs):
+        z = np.concatenate([inputs["h_prev"], inputs["x"]], axis=-1)
+        return {"f": 0.25 * (z @ inputs["W_f"].T + inputs["b_f"]) + 0.5}
+
+    result = check(oracle, catalog, "lstm.forget_gate", "invariants", forward)
+    assert result.status is Status.FAIL
+    assert "invariant '0 <= f <= 1' does not hold" in result.message
+
+
+def test_stability_catches_overflowing_naive_tanh(oracle, catalog):
+    def forward(inputs):
+        z = np.concatenate([inputs["h_prev"], inputs["x"]], axis=-1)
+        e = np.exp(2 * (z @ inputs["W_c"].T + inputs["b_c"]))
+        return {"g": (e - 1) / (e + 1)}  # inf / inf = NaN once the pre-activation passes ~355
+
+    assert check(oracle, catalog, "lstm.candidate", "numeric", forward).status is Status.PASS
+    result = check(oracle, catalog, "lstm.candidate", "stability", forward)
+    assert result.status is Status.FAIL
+    assert "but should be finite" in result.message
+
+
+def test_backend_exception_is_an_error_naming_the_backend(oracle, catalog):
+    def forward(inputs):
+        raise ValueError("boom")
+
+    result = check(oracle, catalog, "lstm.forget_gate", "numeric", forward)
+    assert result.status is Status.ERROR
+    assert result.message.startswith("under-test raised ValueError: boom")
+    assert not result.ok
+
+
+def test_forward_returning_a_tuple_is_an_error(oracle, catalog):
+    result = check(
+        oracle, catalog, "lstm.forget_gate", "numeric", lambda x: (forget_forward(x)["f"],)
+    )
+    assert result.status is Status.ERROR
+    assert "returned tuple, not a mapping" in result.message
+
+
+def test_numeric_reports_worst_case_and_timing_for_a_passing_backend(oracle, catalog):
+    result = check(oracle, catalog, "lstm.forget_gate", "numeric", forget_forward)
+    assert result.status is Status.PASS
+    assert 0 <= result.tol_fraction <= 1
+    assert result.seconds is not None and result.seconds > 0
+    assert result.tolerance == {"atol": 1e-12, "rtol": 1e-10}

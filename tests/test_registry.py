@@ -1,0 +1,161 @@
+"""Plugin discovery: entry points, --plugin modules, the block list, and failure isolation."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from conformance import Backend, Kernel, hookimpl
+from conformance.errors import PluginError
+from conformance.registry import BLOCK_ENV_VAR, load_registry
+
+PLUGIN_SOURCE = """
+import numpy as np
+from conformance import Backend, Kernel, hookimpl
+
+@hookimpl
+def conformance_register_backends(register):
+    register.add(Backend("{name}", {{"lstm.hidden_state": Kernel(
+        lambda a: {{"h": a["o"] * np.tanh(a["c"])}})}}, version="1.2"))
+"""
+
+
+def write_module(root: Path, module: str, source: str) -> None:
+    (root / f"{module}.py").write_text(textwrap.dedent(source))
+
+
+@pytest.fixture
+def plugin_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield tmp_path
+    for name in [m for m in sys.modules if m.startswith("thirdparty_")]:
+        del sys.modules[name]
+
+
+def test_builtin_backends_are_found_through_entry_points():
+    registry = load_registry(environ={})
+    assert {"numpy-loops", "numpy-vectorized"} <= set(registry.backends)
+    assert registry.backends["numpy-loops"].plugin == "numpy-loops"
+    sources = {h.name: h.source for h in registry.health}
+    assert sources["numpy-loops"] == "entry point implementations.numpy_loops"
+
+
+def test_third_party_entry_point_is_discovered(plugin_dir: Path):
+    write_module(plugin_dir, "thirdparty_ep", PLUGIN_SOURCE.format(name="third-party"))
+    dist = plugin_dir / "thirdparty_ep-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: thirdparty-ep\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[conformance.backends]\nthird = thirdparty_ep\n")
+    registry = load_registry(environ={})
+    assert registry.backends["third-party"].version == "1.2"
+    assert registry.backends["third-party"].plugin == "third"
+
+
+def test_plugin_module_option_registers_a_backend(plugin_dir: Path):
+    write_module(plugin_dir, "thirdparty_mod", PLUGIN_SOURCE.format(name="from-module"))
+    registry = load_registry(["thirdparty_mod"], use_entry_points=False)
+    assert list(registry.backends) == ["from-module"]
+    assert registry.health[0].source == "--plugin"
+    assert registry.health[0].backends == ("from-module",)
+
+
+def test_block_env_var_blocks_named_plugins():
+    registry = load_registry(environ={BLOCK_ENV_VAR: "numpy-loops, fused-gate"})
+    assert "numpy-loops" not in registry.backends
+    states = {h.name: h.state for h in registry.health}
+    assert states["numpy-loops"] == "blocked" and states["fused-gate"] == "blocked"
+    assert states["numpy-vectorized"] == "loaded"
+
+
+def test_misspelled_hook_fails_loudly_for_that_plugin_only(plugin_dir: Path):
+    write_module(
+        plugin_dir,
+        "thirdparty_typo",
+        """
+        from conformance import hookimpl
+
+        @hookimpl
+        def conformance_register_backend(register):
+            pass
+        """,
+    )
+    write_module(plugin_dir, "thirdparty_fine", PLUGIN_SOURCE.format(name="fine"))
+    registry = load_registry(["thirdparty_typo", "thirdparty_fine"], use_entry_points=False)
+    health = {h.name: h for h in registry.health}
+    assert health["thirdparty_typo"].state == "failed"
+    assert "conformance_register_backend" in health["thirdparty_typo"].reason
+    assert list(registry.backends) == ["fine"]
+
+
+def test_import_error_is_isolated(plugin_dir: Path):
+    write_module(plugin_dir, "thirdparty_broken", "import not_a_module_anywhere\n")
+    write_module(plugin_dir, "thirdparty_ok", PLUGIN_SOURCE.format(name="ok"))
+    registry = load_registry(["thirdparty_broken", "thirdparty_ok"], use_entry_points=False)
+    health = {h.name: h for h in registry.health}
+    assert health["thirdparty_broken"].state == "failed"
+    assert "ModuleNotFoundError" in health["thirdparty_broken"].reason
+    assert list(registry.backends) == ["ok"]
+
+
+class RaisingPlugin:
+    @hookimpl
+    def conformance_register_backends(self, register):
+        raise RuntimeError("cannot find my shared library")
+
+
+class DuplicatePlugin:
+    @hookimpl
+    def conformance_register_backends(self, register):
+        register.add(Backend("numpy-loops", {}))
+
+
+class NotABackendPlugin:
+    @hookimpl
+    def conformance_register_backends(self, register):
+        register.add({"name": "dict-backend"})
+
+
+class BadKernelPlugin:
+    @hookimpl
+    def conformance_register_backends(self, register):
+        register.add(Backend("bad-kernel", {"lstm.cell": lambda inputs: inputs}))
+
+
+@pytest.mark.parametrize(
+    ("plugin", "reason"),
+    [
+        (RaisingPlugin(), "raised RuntimeError: cannot find my shared library"),
+        (DuplicatePlugin(), "backend 'numpy-loops', already registered by plugin 'numpy-loops'"),
+        (NotABackendPlugin(), "which is not a conformance.Backend"),
+        (BadKernelPlugin(), "kernel for 'lstm.cell' must be a conformance.Kernel"),
+    ],
+    ids=["raises", "duplicate-name", "not-a-backend", "bad-kernel"],
+)
+def test_registration_failure_is_recorded_and_isolated(plugin, reason):
+    registry = load_registry(extra_plugins=[("bad", plugin)], environ={})
+    health = {h.name: h for h in registry.health}
+    assert health["bad"].state == "failed"
+    assert reason in health["bad"].reason
+    assert "numpy-vectorized" in registry.backends
+
+
+def test_select_unknown_backend_names_the_known_ones():
+    registry = load_registry(environ={})
+    with pytest.raises(
+        PluginError, match=r"unknown backend\(s\) numpy-loop; registered: .*numpy-loops"
+    ):
+        registry.select(["numpy-loop"])
+
+
+def test_select_without_names_returns_every_backend():
+    registry = load_registry(environ={})
+    assert [b.name for b in registry.select([])] == list(registry.backends)
+
+
+def test_kernel_lookup_reports_missing_spec():
+    backend = Backend("b", {"lstm.cell": Kernel(lambda a: a)})
+    assert backend.kernel("lstm.cell") is not None
+    assert backend.kernel("ctc.loss") is None
