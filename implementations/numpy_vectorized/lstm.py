@@ -12,20 +12,13 @@ the forward and use the derivatives in terms of the activated values:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-import conformance
-from conformance import Backend, Kernel
+from conformance import Kernel
 from implementations._common import sigmoid
 
-if TYPE_CHECKING:
-    from conformance.registry import BackendRegistry
-
 Arrays = Mapping[str, np.ndarray]
-
-__version__ = "0.1.0"
 
 
 def _concat(h_prev: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -174,16 +167,3 @@ KERNELS: dict[str, Kernel] = {
     "lstm.hidden_state": Kernel(hidden_state_forward, hidden_state_vjp),
     "lstm.cell": Kernel(cell_forward, cell_vjp),
 }
-
-
-@conformance.hookimpl
-def conformance_register_backends(register: BackendRegistry) -> None:
-    """Register the ``numpy-vectorized`` backend."""
-    register.add(
-        Backend(
-            name="numpy-vectorized",
-            version=__version__,
-            description="NumPy batched over rows: z @ W.T + b, one matmul per gate.",
-            kernels=KERNELS,
-        )
-    )

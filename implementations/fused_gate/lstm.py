@@ -19,20 +19,14 @@ the forward and use the derivatives in terms of the activated values:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-import conformance
-from conformance import Backend, Kernel
+from conformance import Kernel
 from implementations._common import sigmoid
-
-if TYPE_CHECKING:
-    from conformance.registry import BackendRegistry
 
 Arrays = Mapping[str, np.ndarray]
 
-__version__ = "0.1.0"
 
 CELL_GATES = ("f", "i", "o", "c")
 """Block order of the stacked weights: the three σ-gates, then the tanh candidate."""
@@ -257,17 +251,3 @@ KERNELS: dict[str, Kernel] = {
     "lstm.hidden_state": Kernel(hidden_state_forward, hidden_state_vjp),
     "lstm.cell": Kernel(cell_forward, cell_vjp),
 }
-
-
-@conformance.hookimpl
-def conformance_register_backends(register: BackendRegistry) -> None:
-    """Register the ``fused-gate`` backend."""
-    register.add(
-        Backend(
-            name="fused-gate",
-            version=__version__,
-            description="One (4H, H+D) GEMM for all four gates, preallocated buffers, "
-            "in-place ufuncs.",
-            kernels=KERNELS,
-        )
-    )
