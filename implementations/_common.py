@@ -1,12 +1,18 @@
 """Helpers shared by the built-in backends.
 
-Only what is genuinely the same in all three lives here: the logistic sigmoid. Each
+Only what is genuinely the same in all three lives here: the logistic sigmoid, and
+collecting a backend's kernels from its family modules. Each
 backend writes its own LSTM math, so that the three stay independent witnesses.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+
 import numpy as np
+
+from conformance import Kernel
 
 
 def sigmoid(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
@@ -28,3 +34,18 @@ def sigmoid(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     np.add(out, 1.0, out=out)
     np.multiply(out, 0.5, out=out)
     return out
+
+
+def family_kernels(package: str) -> dict[str, Kernel]:
+    """Every ``KERNELS`` entry of the family modules in ``package``, by spec id.
+
+    A backend package holds one module per spec family (``lstm.py``, ``ctc.py``, …);
+    adding a family is adding a module, with no list to keep in step.
+    """
+    kernels: dict[str, Kernel] = {}
+    for info in pkgutil.iter_modules(importlib.import_module(package).__path__):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{package}.{info.name}")
+        kernels.update(getattr(module, "KERNELS", {}))
+    return kernels
