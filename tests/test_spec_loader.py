@@ -1,0 +1,509 @@
+"""Loading the TOML specs: the shipped catalog, and every error naming file, field and value."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from conformance.errors import SpecError
+from conformance.spec_loader import Catalog, default_spec_paths, load_catalog
+
+LSTM_IDS = [
+    "lstm.forget_gate",
+    "lstm.input_gate",
+    "lstm.candidate",
+    "lstm.output_gate",
+    "lstm.cell_state",
+    "lstm.hidden_state",
+    "lstm.cell",
+]
+
+MINIMAL = """\
+[family]
+id = "mini"
+title = "A minimal family"
+
+[defaults]
+sizes = [{ B = 2, D = 3, H = 4 }]
+tolerance.float64 = { atol = 1e-12, rtol = 1e-10 }
+tolerance.float32 = { atol = 1e-6, rtol = 1e-5 }
+gradient_tolerance.float64 = { atol = 1e-11, rtol = 1e-9 }
+gradient_tolerance.float32 = { atol = 2e-5, rtol = 2e-4 }
+
+[symbols]
+x = { shape = ["B", "D"], role = "input", domain = "normal(0, 1)" }
+W_f = { shape = ["H", "D"], role = "parameter", domain = "normal(0, 0.5)" }
+b_f = { shape = ["H"], role = "parameter" }
+f = { shape = ["B", "H"], role = "output" }
+
+[[spec]]
+id = "mini.gate"
+inputs = ["x", "W_f", "b_f"]
+outputs = ["f"]
+equations = ["f = sigmoid(x @ W_f.T + b_f)"]
+invariants = ["0 <= f <= 1"]
+"""
+"""A valid one-spec family; each error test replaces one fragment of it."""
+
+
+def mutate(old: str, new: str, text: str = MINIMAL) -> str:
+    """``text`` with the single occurrence of ``old`` replaced by ``new``."""
+    assert text.count(old) == 1, f"the template should contain {old!r} exactly once"
+    return text.replace(old, new)
+
+
+@pytest.fixture
+def write(tmp_path: Path):
+    """Write TOML text to ``tmp_path/<name>`` and return the path."""
+
+    def _write(text: str, name: str = "mini.toml") -> Path:
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return _write
+
+
+def error_pattern(path: Path, rest: str) -> str:
+    """A ``match`` regex: the file's name, then ``rest`` (literal) later in the message."""
+    return re.escape(path.name) + r"\b.*" + re.escape(rest)
+
+
+# --- the shipped catalog ----------------------------------------------------------------------
+
+
+def test_load_catalog_ships_the_lstm_specs_in_file_order() -> None:
+    catalog = load_catalog()
+    assert list(catalog.specs) == LSTM_IDS
+    assert "lstm" in catalog.families
+
+
+def test_default_spec_paths_finds_lstm_toml() -> None:
+    assert "lstm.toml" in [p.name for p in default_spec_paths()]
+
+
+def test_load_catalog_lstm_cell_fields() -> None:
+    cell = load_catalog().get("lstm.cell")
+    assert cell.family == "lstm"
+    assert cell.inputs[:3] == ("x", "h_prev", "c_prev")
+    assert cell.outputs == ("h", "c")
+    assert cell.dims == ("B", "D", "H")
+    assert cell.sizes[0] == {"B": 3, "D": 5, "H": 4}
+    assert cell.differentiable == cell.inputs  # every float input by default
+    assert cell.tolerance["float64"].atol == 1e-12
+    assert cell.gradient_tolerance["float32"].rtol == 2e-4
+    assert cell.stability == {"x": "extreme(1000)"}
+    assert cell.symbols["h_prev"].next == "h"
+    assert cell.symbols["W_f"].shape == ("H", "H + D")
+    assert [s.targets for s in cell.equations] == [(n,) for n in "figoch"]
+
+
+def test_load_catalog_spec_symbols_override_family_symbols() -> None:
+    cell_state = load_catalog().get("lstm.cell_state")
+    assert cell_state.symbols["f"].role == "input"
+    assert cell_state.symbols["f"].domain == "uniform(0, 1)"
+
+
+def test_catalog_get_unknown_id_suggests_nearest() -> None:
+    with pytest.raises(SpecError, match=r"unknown spec 'lstm.forgetgate' \(did you mean"):
+        load_catalog().get("lstm.forgetgate")
+
+
+def test_catalog_select_by_glob() -> None:
+    catalog = load_catalog()
+    assert [s.id for s in catalog.select(["lstm.*_gate"])] == [
+        "lstm.forget_gate",
+        "lstm.input_gate",
+        "lstm.output_gate",
+    ]
+    assert len(catalog.select()) == len(LSTM_IDS)
+    with pytest.raises(SpecError, match=r"no spec matches 'gru\.\*' \(known ids: lstm\."):
+        catalog.select(["gru.*"])
+
+
+def test_load_catalog_minimal_template_is_valid(write) -> None:
+    catalog = load_catalog([write(MINIMAL)])
+    assert isinstance(catalog, Catalog)
+    gate = catalog.get("mini.gate")
+    assert gate.dims == ("B", "D", "H")
+    assert gate.differentiable == ("x", "W_f", "b_f")
+    assert gate.invariants[0].source == "0 <= f <= 1"
+
+
+def test_load_catalog_names_file_relative_to_cwd(write, tmp_path, monkeypatch) -> None:
+    path = write(mutate("W_f.T", "W_ff.T"))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SpecError, match=r"^mini\.toml: spec 'mini\.gate': equations\[0\]"):
+        load_catalog([path])
+
+
+# --- errors: one fragment of the template changed ----------------------------------------------
+
+ERRORS = [
+    pytest.param(
+        "W_f.T", "W_ff.T",
+        "spec 'mini.gate': equations[0]: unknown symbol 'W_ff' (did you mean 'W_f'?)",
+        id="unknown-symbol",
+    ),
+    pytest.param(
+        "f = sigmoid(", "f = sigmod(",
+        "spec 'mini.gate': equations[0]: unknown function 'sigmod' (did you mean 'sigmoid'?)",
+        id="unknown-function",
+    ),
+    pytest.param(
+        "equations = [", "equation = [",
+        "spec 'mini.gate': unknown key 'equation' (did you mean 'equations'?)",
+        id="unknown-spec-key",
+    ),
+    pytest.param(
+        'title = "A minimal family"', 'titel = "A minimal family"',
+        "family: unknown key 'titel' (did you mean 'title'?)",
+        id="unknown-family-key",
+    ),
+    pytest.param(
+        '[symbols]\n', '[symbols]\ny = { shap = ["B"], role = "input" }\n',
+        "symbols.y: unknown key 'shap' (did you mean 'shape'?)",
+        id="unknown-symbol-key",
+    ),
+    pytest.param(
+        "[symbols]\n", "[symbol]\n",
+        "unknown key 'symbol' (did you mean 'symbols'?)",
+        id="unknown-top-level-key",
+    ),
+    pytest.param(
+        'role = "parameter", domain = "normal(0, 0.5)"',
+        'role = "paramter", domain = "normal(0, 0.5)"',
+        "symbols.W_f: role 'paramter' (one of input, state, parameter, output)",
+        id="bad-role",
+    ),
+    pytest.param(
+        'b_f = { shape = ["H"], role = "parameter" }',
+        'b_f = { shape = ["H"], role = "parameter", kind = "complex" }',
+        "symbols.b_f: kind 'complex' ('float' or 'int')",
+        id="bad-kind",
+    ),
+    pytest.param(
+        'b_f = { shape = ["H"], role = "parameter" }', 'b_f = { role = "parameter" }',
+        "symbols.b_f: missing required key 'shape'",
+        id="missing-shape",
+    ),
+    pytest.param(
+        "tolerance.float32 = { atol = 1e-6, rtol = 1e-5 }\n", "",
+        "spec 'mini.gate'.tolerance: missing tolerance for float32",
+        id="missing-dtype-tolerance",
+    ),
+    pytest.param(
+        "tolerance.float64 = { atol = 1e-12,", "tolerance.float64 = { atol = -1e-12,",
+        "spec 'mini.gate'.tolerance.float64: atol = -1e-12 should be a number >= 0",
+        id="negative-atol",
+    ),
+    pytest.param(
+        "gradient_tolerance.float32 = { atol = 2e-5, rtol = 2e-4 }",
+        "gradient_tolerance.float32 = { atol = 2e-5, rtol = -2e-4 }",
+        "spec 'mini.gate'.gradient_tolerance.float32: rtol = -0.0002 should be a number >= 0",
+        id="negative-gradient-rtol",
+    ),
+    pytest.param(
+        "tolerance.float64 = { atol = 1e-12,", "tolerance.float16 = { atol = 1e-3, rtol = 1e-3 }\n"
+        "tolerance.float64 = { atol = 1e-12,",
+        "spec 'mini.gate'.tolerance: unknown key 'float16'",
+        id="unknown-dtype",
+    ),
+    pytest.param(
+        "{ B = 2, D = 3, H = 4 }", "{ B = 2, D = 3 }",
+        "spec 'mini.gate'.sizes[0]: no size for H",
+        id="size-missing-dim",
+    ),
+    pytest.param(
+        "{ B = 2, D = 3, H = 4 }", "{ B = 0, D = 3, H = 4 }",
+        "spec 'mini.gate'.sizes[0]: B = 0 should be an integer >= 1",
+        id="size-zero",
+    ),
+    pytest.param(
+        "{ B = 2, D = 3, H = 4 }", "{ B = 2, D = 2.5, H = 4 }",
+        "spec 'mini.gate'.sizes[0]: D = 2.5 should be an integer >= 1",
+        id="size-float",
+    ),
+    pytest.param(
+        "sizes = [{ B = 2, D = 3, H = 4 }]", "sizes = []",
+        "spec 'mini.gate'.sizes: no sizes to try",
+        id="no-sizes",
+    ),
+    pytest.param(
+        '"f = sigmoid(', '"g = sigmoid(',
+        "spec 'mini.gate'.equations: outputs never assigned: f",
+        id="output-never-assigned",
+    ),
+    pytest.param(
+        'inputs = ["x", "W_f", "b_f"]', 'inputs = ["x", "W_f", "b_f", "f"]',
+        "spec 'mini.gate'.inputs: 'f' has role 'output'",
+        id="input-with-role-output",
+    ),
+    pytest.param(
+        'outputs = ["f"]', 'outputs = ["x"]',
+        "spec 'mini.gate'.outputs: 'x' has role 'input' (outputs need role 'output')",
+        id="output-with-role-input",
+    ),
+    pytest.param(
+        'inputs = ["x", "W_f", "b_f"]', 'inputs = ["x", "W_g", "b_f"]',
+        "spec 'mini.gate': inputs: unknown symbol 'W_g' (did you mean 'W_f'?)",
+        id="unknown-input",
+    ),
+    pytest.param(
+        'outputs = ["f"]', 'outputs = []',
+        "spec 'mini.gate': no outputs",
+        id="no-outputs",
+    ),
+    pytest.param(
+        'outputs = ["f"]', 'outputs = ["f"]\ndifferentiable = ["x", "W_ff"]',
+        "spec 'mini.gate'.differentiable: 'W_ff' is not a float input of this spec "
+        "(did you mean 'W_f'?)",
+        id="differentiable-non-input",
+    ),
+    pytest.param(
+        'outputs = ["f"]', 'outputs = ["f"]\nstability = { W = "extreme(1000)" }',
+        "spec 'mini.gate'.stability: 'W' is not a float input",
+        id="stability-non-input",
+    ),
+    pytest.param(
+        'outputs = ["f"]', 'outputs = ["f"]\nstability = { x = "huge(1000)" }',
+        "spec 'mini.gate'.stability.x: unknown domain 'huge'",
+        id="stability-bad-domain",
+    ),
+    pytest.param(
+        'domain = "normal(0, 1)"', 'domain = "gauss(0, 1)"',
+        "symbols.x.domain: unknown domain 'gauss'",
+        id="bad-domain-function",
+    ),
+    pytest.param(
+        'domain = "normal(0, 1)"', 'domain = "normal"',
+        "symbols.x.domain: domain 'normal' (e.g. 'normal(0, 1)')",
+        id="domain-not-a-call",
+    ),
+    pytest.param(
+        'domain = "normal(0, 1)"', "domain = \"__import__('os')\"",
+        "symbols.x.domain: dunder name '__import__'",
+        id="domain-dunder",
+    ),
+    pytest.param(
+        'id = "mini.gate"', 'id = "other.gate"',
+        "spec 'other.gate': id 'other.gate' is outside family 'mini' (name it 'mini.<name>')",
+        id="id-outside-family",
+    ),
+    pytest.param(
+        '"f = sigmoid(x @ W_f.T + b_f)"', '"f = ().__class__"',
+        "spec 'mini.gate': equations[0]: attribute '__class__' in 'f = ().__class__'",
+        id="equation-dunder-attribute",
+    ),
+    pytest.param(
+        '"f = sigmoid(x @ W_f.T + b_f)"', '"f = lambda: x"',
+        "spec 'mini.gate': equations[0]: lambda is not allowed",
+        id="equation-lambda",
+    ),
+    pytest.param(
+        '"f = sigmoid(x @ W_f.T + b_f)"', '"f += x"',
+        "spec 'mini.gate': equations[0]: 'f += x' is not an assignment",
+        id="equation-not-assignment",
+    ),
+    pytest.param(
+        '"f = sigmoid(x @ W_f.T + b_f)"', '"f = sigmoid(x @ W_f.T + b_f)", 3',
+        "spec 'mini.gate'.equations: equations = ['f = sigmoid(x @ W_f.T + b_f)', 3] should be "
+        "a list of strings",
+        id="equation-not-string",
+    ),
+    pytest.param(
+        '"0 <= f <= 1"', '"0 <= g <= 1"',
+        "spec 'mini.gate': invariants[0]: unknown symbol 'g'",
+        id="invariant-unknown-symbol",
+    ),
+    pytest.param(
+        'f = { shape = ["B", "H"], role = "output" }',
+        'f = { shape = ["B", "D"], role = "output" }',
+        "spec 'mini.gate': the equations give f.shape=(2, 4), but the symbol says (B, D) = (2, 3) "
+        "at mini.gate(B=2, D=3, H=4)",
+        id="output-shape-disagrees",
+    ),
+    pytest.param(
+        '"f = sigmoid(x @ W_f.T + b_f)"', '"f = sigmoid(x @ W_f + b_f)"',
+        "spec 'mini.gate': the equations fail at mini.gate(B=2, D=3, H=4)",
+        id="equation-shape-error",
+    ),
+    pytest.param(
+        "[[spec]]", "[[spec]",
+        "not valid TOML",
+        id="invalid-toml",
+    ),
+    pytest.param(
+        '[family]\nid = "mini"\ntitle = "A minimal family"\n', "",
+        "missing required key 'family'",
+        id="missing-family",
+    ),
+    pytest.param(
+        "[[spec]]", "[[specs]]",
+        "unknown key 'specs' (did you mean 'spec'?)",
+        id="spec-tables-misspelled",
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("old", "new", "message"), ERRORS)
+def test_load_catalog_error_names_file_field_and_value(write, old, new, message) -> None:
+    path = write(mutate(old, new))
+    with pytest.raises(SpecError, match=error_pattern(path, message)):
+        load_catalog([path])
+
+
+def test_load_catalog_requires_a_spec_table(write) -> None:
+    path = write(MINIMAL[: MINIMAL.index("[[spec]]")])
+    with pytest.raises(SpecError, match=error_pattern(path, "no [[spec]] tables")):
+        load_catalog([path])
+
+
+def test_load_catalog_missing_file_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "absent.toml"
+    with pytest.raises(SpecError, match=error_pattern(path, "cannot read")):
+        load_catalog([path])
+
+
+def test_load_catalog_state_next_must_name_an_output(write) -> None:
+    text = mutate(
+        "[symbols]\n",
+        '[symbols]\nh_prev = { shape = ["B", "H"], role = "state", next = "x" }\n',
+    )
+    text = mutate('inputs = ["x", "W_f", "b_f"]', 'inputs = ["x", "h_prev", "W_f", "b_f"]', text)
+    path = write(text)
+    with pytest.raises(
+        SpecError,
+        match=error_pattern(
+            path, "symbols.h_prev.next: state 'h_prev' has next = 'x', which is not an output"
+        ),
+    ):
+        load_catalog([path])
+
+
+def test_load_catalog_unknown_spec_reference_suggests_nearest(write) -> None:
+    text = mutate('"f = sigmoid(x @ W_f.T + b_f)"', '"f = lstm.forgetgate(x=x)"')
+    path = write(text)
+    with pytest.raises(
+        SpecError,
+        match=error_pattern(
+            path,
+            "spec 'mini.gate': equations[0]: unknown spec 'lstm.forgetgate' "
+            "(did you mean 'lstm.forget_gate'?)",
+        ),
+    ):
+        load_catalog([*default_spec_paths(), path])
+
+
+def test_load_catalog_accepts_reference_to_another_family(write) -> None:
+    # A spec calling into the shipped lstm family: references resolve across files.
+    text = mutate(
+        '"f = sigmoid(x @ W_f.T + b_f)"', '"f = lstm.forget_gate(h_prev=0 * x[:, :H], x=x)"'
+    )
+    text = mutate('W_f = { shape = ["H", "D"]', 'W_f = { shape = ["H", "H + D"]', text)
+    text = mutate("{ B = 2, D = 3, H = 4 }", "{ B = 2, D = 5, H = 4 }", text)
+    catalog = load_catalog([*default_spec_paths(), write(text)])
+    assert "mini.gate" in catalog.specs
+
+
+CYCLE = mutate(
+    """[[spec]]
+id = "mini.gate"
+inputs = ["x", "W_f", "b_f"]
+outputs = ["f"]
+equations = ["f = sigmoid(x @ W_f.T + b_f)"]
+invariants = ["0 <= f <= 1"]
+""",
+    """[[spec]]
+id = "mini.a"
+inputs = ["x", "W_f", "b_f"]
+outputs = ["f"]
+equations = ["f = mini.b()"]
+
+[[spec]]
+id = "mini.b"
+inputs = ["x", "W_f", "b_f"]
+outputs = ["f"]
+equations = ["f = mini.a()"]
+""",
+)
+
+
+def test_load_catalog_rejects_cycle_between_specs(write) -> None:
+    path = write(CYCLE)
+    with pytest.raises(
+        SpecError,
+        match=error_pattern(path, "specs call each other in a cycle: mini.a -> mini.b -> mini.a"),
+    ):
+        load_catalog([path])
+
+
+def test_load_catalog_rejects_spec_calling_itself(write) -> None:
+    path = write(mutate('"f = sigmoid(x @ W_f.T + b_f)"', '"f = mini.gate()"'))
+    with pytest.raises(SpecError, match=error_pattern(path, "cycle: mini.gate -> mini.gate")):
+        load_catalog([path])
+
+
+def test_load_catalog_rejects_duplicate_id_across_files(write) -> None:
+    first = write(MINIMAL, "first.toml")
+    second = write(MINIMAL, "second.toml")
+    with pytest.raises(
+        SpecError,
+        match=error_pattern(second, "duplicate spec id 'mini.gate' (also in ") + r".*first\.toml\)",
+    ):
+        load_catalog([first, second])
+
+
+def test_load_catalog_rejects_duplicate_id_within_a_file(write) -> None:
+    spec = MINIMAL[MINIMAL.index("[[spec]]") :]
+    path = write(MINIMAL + "\n" + spec)
+    with pytest.raises(SpecError, match=error_pattern(path, "duplicate spec id 'mini.gate'")):
+        load_catalog([path])
+
+
+def test_load_catalog_verify_false_skips_the_dry_run(write) -> None:
+    path = write(mutate('f = { shape = ["B", "H"]', 'f = { shape = ["B", "D"]'))
+    catalog = load_catalog([path], verify=False)
+    assert catalog.get("mini.gate").symbols["f"].shape == ("B", "D")
+
+
+# --- known bugs --------------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: conformance/spec_loader.py _tolerances accepts atol = nan/inf and booleans "
+    "(isinstance(True, int) and `nan < 0` is False); nan fails every check, inf passes every one",
+)
+@pytest.mark.parametrize("bad", ["nan", "inf", "true"])
+def test_load_catalog_rejects_non_finite_tolerance(write, bad: str) -> None:
+    path = write(mutate("{ atol = 1e-12, rtol = 1e-10 }", f"{{ atol = {bad}, rtol = 1e-10 }}"))
+    with pytest.raises(SpecError, match=error_pattern(path, "tolerance.float64: atol = ")):
+        load_catalog([path])
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: conformance/spec_loader.py _resolve_references only checks equations; a spec "
+    "reference in an invariant (e.g. 'allclose(f, mini.gat())') is never resolved at load time",
+)
+def test_load_catalog_resolves_spec_references_in_invariants(write) -> None:
+    path = write(mutate('invariants = ["0 <= f <= 1"]', 'invariants = ["allclose(f, mini.gat())"]'))
+    with pytest.raises(
+        SpecError,
+        match=error_pattern(path, "invariants[0]: unknown spec 'mini.gat' (did you mean"),
+    ):
+        load_catalog([path])
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: conformance/spec_loader.py _spec validates differentiable via "
+    "_string_list({'d': ...}, 'd', ...), so the message reads \"d = 'x' should be ...\"",
+)
+def test_load_catalog_differentiable_not_a_list_names_the_key(write) -> None:
+    path = write(mutate('outputs = ["f"]', 'outputs = ["f"]\ndifferentiable = "x"'))
+    with pytest.raises(SpecError, match=error_pattern(path, "differentiable = 'x' should be")):
+        load_catalog([path])
