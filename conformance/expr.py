@@ -32,6 +32,8 @@ _BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
     ast.MatMult: operator.matmul,
     ast.Pow: operator.pow,
 }
+MAX_INT_POWER = 64
+"""Integer exponents above this are refused: ``10 ** 10 ** 10`` would hang the loader."""
 _UNARY: dict[type[ast.unaryop], Callable[[Any], Any]] = {
     ast.USub: operator.neg,
     ast.UAdd: operator.pos,
@@ -273,7 +275,12 @@ class Interpreter:
                     raise unknown_name_error(name, env, kind="symbol", where="")
                 return env[name]
             case ast.BinOp(left=left, op=op, right=right):
-                return _BINARY[type(op)](self.eval(left, env), self.eval(right, env))
+                a, b = self.eval(left, env), self.eval(right, env)
+                if isinstance(op, ast.Pow) and isinstance(b, int) and abs(b) > MAX_INT_POWER:
+                    raise ExpressionError(
+                        f"exponent {b} in {ast.unparse(node)!r} is larger than {MAX_INT_POWER}"
+                    )
+                return _BINARY[type(op)](a, b)
             case ast.UnaryOp(op=op, operand=operand):
                 return _UNARY[type(op)](self.eval(operand, env))
             case ast.Attribute(value=value, attr="T"):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import difflib
 import fnmatch
+import math
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -206,7 +207,8 @@ def _tolerances(table: Any, file: str, where: str) -> dict[str, Tolerance]:
         _check_keys(entry, {"atol", "rtol"}, file, f"{where}.{dtype}")
         atol, rtol = entry.get("atol"), entry.get("rtol")
         for key, value in (("atol", atol), ("rtol", rtol)):
-            if not isinstance(value, int | float) or value < 0:
+            number = isinstance(value, int | float) and not isinstance(value, bool)
+            if not number or not math.isfinite(value) or value < 0:
                 raise SpecError(
                     f"{key} = {value!r} should be a number >= 0",
                     file=file,
@@ -318,7 +320,9 @@ def _spec(
 
     float_inputs = [n for n in inputs if symbols[n].kind == "float"]
     differentiable = table.get("differentiable", float_inputs)
-    differentiable = _string_list({"d": differentiable}, "d", file, f"{where}.differentiable")
+    differentiable = _string_list(
+        {"differentiable": differentiable}, "differentiable", file, f"{where}.differentiable"
+    )
     for name in differentiable:
         if name not in float_inputs:
             raise SpecError(
@@ -419,13 +423,17 @@ def _sizes(value: Any, dims: tuple[str, ...], file: str, where: str) -> tuple[di
 
 def _resolve_references(catalog: Catalog) -> None:
     for spec in catalog.specs.values():
-        for i, statement in enumerate(spec.equations):
-            for ref in sorted(spec_references(statement.expr)):
+        expressions = [
+            *((f"equations[{i}]", st.expr) for i, st in enumerate(spec.equations)),
+            *((f"invariants[{i}]", inv.expr) for i, inv in enumerate(spec.invariants)),
+        ]
+        for field_, expr in expressions:
+            for ref in sorted(spec_references(expr)):
                 if ref not in catalog.specs:
                     raise SpecError(
                         f"unknown spec {ref!r}",
                         file=spec.file,
-                        field=f"spec {spec.id!r}: equations[{i}]",
+                        field=f"spec {spec.id!r}: {field_}",
                         hint=_did_you_mean(ref, catalog.specs),
                     )
     _reject_cycles(catalog)

@@ -1,7 +1,8 @@
 """``fused-gate``: the LSTM cell with all four gates in one GEMM.
 
 The backend's kernels live in one module per spec family (each with a ``KERNELS``
-dict); this module registers all of them as the ``fused-gate`` backend through the ``conformance.backends`` entry point.
+dict); this module registers all of them as the
+``fused-gate`` backend through the ``conformance.backends`` entry point.
 """
 
 from __future__ import annotations

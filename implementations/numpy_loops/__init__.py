@@ -1,7 +1,8 @@
 """``numpy-loops``: the LSTM cell as a seed notebook writes it.
 
 The backend's kernels live in one module per spec family (each with a ``KERNELS``
-dict); this module registers all of them as the ``numpy-loops`` backend through the ``conformance.backends`` entry point.
+dict); this module registers all of them as the
+``numpy-loops`` backend through the ``conformance.backends`` entry point.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """``numpy-vectorized``: the LSTM cell batched over rows, one matmul per gate.
 
 The backend's kernels live in one module per spec family (each with a ``KERNELS``
-dict); this module registers all of them as the ``numpy-vectorized`` backend through the ``conformance.backends`` entry point.
+dict); this module registers all of them as the
+``numpy-vectorized`` backend through the ``conformance.backends`` entry point.
 """
 
 from __future__ import annotations
