@@ -2,13 +2,17 @@
 
 Loaded by ``conformance/conftest.py``. Options select backends, specs, dtypes, checks,
 plugins and the seed. A run that would check nothing is a usage error, never green.
+``--conformance-json`` and ``--conformance-report`` write one result file and one
+report per run, pytest-xdist included (see :mod:`conformance.pytest_report`).
 """
 
 from __future__ import annotations
 
 import pytest
 
+from conformance.environment import MACHINE_ENV_VAR
 from conformance.errors import ConformanceError
+from conformance.pytest_report import ConformanceReporter, is_worker
 from conformance.session import Selection, Session, split_csv
 
 SESSION_KEY = pytest.StashKey[Session]()
@@ -30,6 +34,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--plugin", action="append", help="import MODULE and register it as a backend plugin"
     )
     group.addoption("--seed", type=int, default=0, help="seed of every input draw (default 0)")
+    group.addoption(
+        "--conformance-report",
+        metavar="PATH",
+        help="write the conformance report to PATH (.md, .html, .txt or .json by suffix)",
+    )
+    group.addoption("--conformance-json", metavar="PATH", help="write the results as JSON to PATH")
+    group.addoption(
+        "--conformance-machine",
+        metavar="LABEL",
+        help=f"machine label in the results (default ${MACHINE_ENV_VAR} or the host name)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -47,6 +62,8 @@ def pytest_configure(config: pytest.Config) -> None:
     except ConformanceError as exc:
         raise pytest.UsageError(f"conformance: {exc}") from None
     config.stash[SESSION_KEY] = session
+    if not is_worker(config):
+        config.pluginmanager.register(ConformanceReporter(config, session), "conformance-reporter")
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

@@ -47,6 +47,18 @@ class CheckResult:
     duration: float = 0.0
     """Wall time of the whole check."""
     extra: dict[str, Any] = field(default_factory=dict)
+    machine: str = ""
+    """Label of the machine that produced the result (see :mod:`conformance.environment`)."""
+    run: str = ""
+    """Id of the run that produced it; the result file's ``runs`` table holds its environment."""
+    plugin: str = ""
+    """Plugin that registered the backend."""
+    time_step: int | None = None
+    """For sequence outputs (first axis ``T``), the time step of ``worst``."""
+    rerun: str = ""
+    """One command line that re-runs exactly this check with the same seed and sizes."""
+    inputs_file: str | None = None
+    """``.npz`` of the inputs of the failing case, saved beside the report."""
 
     @property
     def ok(self) -> bool:
@@ -56,6 +68,11 @@ class CheckResult:
     @property
     def key(self) -> tuple[str, str, str, str]:
         return (self.spec, self.backend, self.dtype, self.check)
+
+    @property
+    def id(self) -> str:
+        """``lstm.forget_gate-fused-gate-float32-gradient``: the pytest id of the check."""
+        return f"{self.spec}-{self.backend}-{self.dtype}-{self.check}"
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -8,15 +8,19 @@ from __future__ import annotations
 import pytest
 
 from conformance.engine import CheckRequest, run_check
+from conformance.pytest_report import attach_result
 from conformance.registry import PluginHealth
 from conformance.results import Status
 from conformance.session import Session
 
 
-def test_conformance(conformance_request: CheckRequest, conformance_session: Session) -> None:
+def test_conformance(
+    conformance_request: CheckRequest, conformance_session: Session, request: pytest.FixtureRequest
+) -> None:
     result = run_check(
         conformance_request, conformance_session.oracle, seed=conformance_session.selection.seed
     )
+    attach_result(request.node, result)
     if result.status is Status.NOT_IMPLEMENTED:
         pytest.skip(f"not implemented: {result.message}")
     if result.status is Status.ERROR:

@@ -1,0 +1,7 @@
+"""``python -m conformance``: the same command line as the ``conformance`` script."""
+
+from __future__ import annotations
+
+from conformance.cli import main
+
+raise SystemExit(main())

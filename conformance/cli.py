@@ -1,0 +1,206 @@
+"""The ``conformance`` command line: ``list``, ``run`` and ``report``.
+
+``conformance run`` drives the engine without pytest and exits 0 when every
+selected backend conforms, 1 when any check fails or errors, and 2 for usage, spec,
+plugin-loading or result-file errors, which print one line ``conformance: error: …``
+on stderr and never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from tabulate import tabulate
+
+from conformance import __version__
+from conformance.checks import CHECKS
+from conformance.engine import run as run_engine
+from conformance.environment import MACHINE_ENV_VAR
+from conformance.errors import ConformanceError, PluginError
+from conformance.progress import ProgressBar, wants_progress
+from conformance.recording import Recorder
+from conformance.registry import BLOCK_ENV_VAR, Registry, load_registry
+from conformance.report import FORMATS, format_for_path, render, write_report
+from conformance.reproduce import inputs_directory, save_failing_inputs
+from conformance.result_files import load_results, write_results
+from conformance.session import Selection, Session, split_csv
+from conformance.spec_loader import load_catalog
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class CliError(ConformanceError):
+    """A usage error found by the command line itself."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one line and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        raise CliError(f"{message} (see '{self.prog} --help')")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="conformance",
+        description="Check recurrent-network backends against the specs, and report.",
+    )
+    parser.add_argument("--version", action="version", version=f"conformance {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    listing = commands.add_parser("list", help="the specs, check kinds, backends and plugin health")
+    listing.add_argument("--plugin", action="append", metavar="MODULE", help="also load MODULE")
+
+    run = commands.add_parser("run", help="run the checks and print the report")
+    selection = run.add_argument_group("selection (repeat an option or give a comma list)")
+    selection.add_argument("--backend", action="append", help="backend name(s); default all")
+    selection.add_argument("--spec", action="append", metavar="PATTERN", help="spec id glob(s)")
+    selection.add_argument("--dtype", action="append", help="float32 and/or float64")
+    selection.add_argument("--check", action="append", help=f"check kind(s): {', '.join(CHECKS)}")
+    selection.add_argument("--plugin", action="append", metavar="MODULE", help="load MODULE")
+    selection.add_argument("--seed", type=int, default=0, help="seed of every draw (default 0)")
+    output = run.add_argument_group("output")
+    output.add_argument("--json", type=Path, metavar="PATH", help="write the results as JSON")
+    output.add_argument(
+        "--report", type=Path, metavar="PATH", help="write a report (.md, .html, .txt, .json)"
+    )
+    output.add_argument("--format", choices=FORMATS, default="terminal", help="printed report")
+    output.add_argument(
+        "--inputs-dir",
+        type=Path,
+        metavar="DIR",
+        help="save failing inputs here (default: <json or report stem>.inputs/ beside it)",
+    )
+    output.add_argument(
+        "--machine", metavar="LABEL", help=f"machine label (default ${MACHINE_ENV_VAR} or host)"
+    )
+    output.add_argument("--detail", action="store_true", help="add the per-check matrix")
+    output.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    report = commands.add_parser("report", help="render or merge result files")
+    report.add_argument("files", nargs="+", type=Path, metavar="RESULTS.json")
+    report.add_argument("--format", choices=FORMATS, help="default: from -o's suffix, or terminal")
+    report.add_argument("-o", "--output", type=Path, metavar="PATH", help="write here, not stdout")
+    report.add_argument("--detail", action="store_true", help="add the per-check matrix")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args, argv)
+    except ConformanceError as exc:
+        return _fail(str(exc))
+    except OSError as exc:
+        return _fail(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "))
+    except KeyboardInterrupt:
+        print("conformance: interrupted", file=sys.stderr)
+        return 130
+
+
+def _fail(message: str) -> int:
+    print(f"conformance: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def command_list(args: argparse.Namespace, argv: list[str]) -> int:
+    """Print the specs, check kinds, backends and the health of every plugin."""
+    catalog = load_catalog()
+    registry = load_registry(split_csv(args.plugin))
+    specs = [[s.id, s.title, s.source or catalog.families[s.family].get("source", "")]
+             for s in catalog.specs.values()]  # fmt: skip
+    print(f"Specs ({len(specs)})")
+    print(tabulate(specs, headers=["id", "title", "source"], maxcolwidths=[None, 30, 60]))
+    print(f"\nCheck kinds ({len(CHECKS)})")
+    print(tabulate([[k.name, k.description] for k in CHECKS.values()], headers=["check", "what"]))
+    backends = [
+        [b.name, b.version, b.plugin, f"{sum(s in b.kernels for s in catalog.specs)}/{len(specs)}"]
+        for b in registry.backends.values()
+    ]
+    print(f"\nBackends ({len(backends)})")
+    print(
+        tabulate(backends, headers=["backend", "version", "plugin", "specs"])
+        if backends
+        else "none"
+    )
+    print(f"\nPlugins ({len(registry.health)})")
+    headers = ["plugin", "source", "state", "backends", "reason"]
+    widths = [None, 40, None, None, 60]
+    print(tabulate(_health_rows(registry), headers=headers, maxcolwidths=widths))
+    print(f"\nBlock plugins with {BLOCK_ENV_VAR}=name,name")
+    return EXIT_OK
+
+
+def _health_rows(registry: Registry) -> list[list[str]]:
+    return [[h.name, h.source, h.state, ", ".join(h.backends), h.reason] for h in registry.health]
+
+
+def command_run(args: argparse.Namespace, argv: list[str]) -> int:
+    """Run the selected checks, save what was asked, print the report; 0 conforms, 1 fails."""
+    selection = Selection(
+        backends=split_csv(args.backend),
+        specs=split_csv(args.spec),
+        dtypes=split_csv(args.dtype),
+        checks=split_csv(args.check),
+        plugins=split_csv(args.plugin),
+        seed=args.seed,
+    )
+    if args.report is not None:
+        format_for_path(args.report)  # a bad suffix fails now, not after the run
+    session = Session.load(selection)
+    failed = [h for h in session.registry.health if h.state == "failed"]
+    if failed:
+        raise PluginError(
+            "; ".join(f"plugin {h.name!r} ({h.source}) failed to load: {h.reason}" for h in failed)
+            + f" (fix it, or block it with {BLOCK_ENV_VAR}={','.join(h.name for h in failed)})"
+        )
+    requests = session.requests()
+    recorder = Recorder(session, command=shlex.join(["conformance", *argv]), machine=args.machine)
+    bar = ProgressBar(len(requests), enabled=not args.no_progress and wants_progress())
+    try:
+        for result in run_engine(
+            requests, session.oracle, seed=selection.seed, progress=bar.update
+        ):
+            recorder.record(result)
+    finally:
+        bar.close()
+    results = recorder.result_set()
+    inputs_dir = args.inputs_dir or next(
+        (inputs_directory(p) for p in (args.json, args.report) if p is not None), None
+    )
+    if inputs_dir is not None:
+        save_failing_inputs(results.results, session, inputs_dir)
+    if args.json is not None:
+        write_results(args.json, results)
+    if args.report is not None:
+        write_report(args.report, results, detail=args.detail)
+    color = args.format == "terminal" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    sys.stdout.write(
+        render(results, args.format, base_dir=Path.cwd(), color=color, detail=args.detail)
+    )
+    return EXIT_OK if all(r.ok for r in results.results) else EXIT_FAILED
+
+
+def command_report(args: argparse.Namespace, argv: list[str]) -> int:
+    """Merge the result files and render them to stdout or ``-o``."""
+    results = load_results(args.files)
+    if not results.results:
+        raise CliError(f"no results in {', '.join(map(str, args.files))}")
+    if args.output is not None:
+        write_report(args.output, results, args.format, detail=args.detail)
+        return EXIT_OK
+    fmt = args.format or "terminal"
+    color = fmt == "terminal" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    sys.stdout.write(render(results, fmt, base_dir=Path.cwd(), color=color, detail=args.detail))
+    return EXIT_OK
+
+
+COMMANDS = {"list": command_list, "run": command_run, "report": command_report}

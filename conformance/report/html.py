@@ -1,0 +1,153 @@
+"""The report as one self-contained HTML page: inline CSS, no scripts, no network.
+
+Cells carry a class for their state: ``pass`` (green), ``warn`` (amber: passing
+above half the tolerance), ``fail`` (red), ``na`` and ``skip`` (grey).
+"""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+
+from conformance.report.model import BASELINE, LEGEND, Cell, Report, failure_facts
+from conformance.report.text import (
+    detail_table,
+    environment_table,
+    headline,
+    summary_table,
+    timing_table,
+)
+from conformance.result_files import relative_to
+
+STYLE = """
+body { font: 14px/1.4 system-ui, sans-serif; margin: 2em; color: #222; }
+h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 2em; }
+table { border-collapse: collapse; margin: 0.5em 0; }
+th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: left; }
+th { background: #f3f3f3; }
+tr.family th { background: #e4e8f0; }
+td.cell { text-align: center; white-space: nowrap; font-variant-numeric: tabular-nums; }
+td.pass { background: #c8f0c8; }
+td.warn { background: #ffe0a0; }
+td.fail { background: #f8b8b8; }
+td.na, td.skip { background: #e6e6e6; color: #666; }
+pre { background: #f6f6f6; padding: 6px; overflow-x: auto; }
+.legend { color: #555; }
+.conforms { color: #176317; font-weight: bold; } .fails { color: #a11; font-weight: bold; }
+"""
+
+
+def _cell(cell: Cell) -> str:
+    return f'<td class="cell {cell.state}" title="{escape(cell.detail)}">{escape(cell.text)}</td>'
+
+
+def _table(headers: list[str], rows: list[list[object]], css: str = "") -> str:
+    head = "".join(f"<th>{escape(str(h))}</th>" for h in headers)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{escape(str(v))}</td>" for v in row) + "</tr>" for row in rows
+    )
+    cls = f' class="{css}"' if css else ""
+    return f"<table{cls}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _wrap(css: str, head: str, rows: list[str]) -> str:
+    body = "".join(rows)
+    return f'<table class="{css}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _matrix(report: Report) -> str:
+    head = "<th>spec</th>" + "".join(f"<th>{escape(c.label)}</th>" for c in report.columns)
+    rows = []
+    for family in report.families:
+        title = f"{family.id} — {family.title}" if family.title else family.id
+        span = len(report.columns) + 1
+        rows.append(f'<tr class="family"><th colspan="{span}">{escape(title)}</th></tr>')
+        for row in family.rows:
+            name = f'<th title="{escape(row.spec.title)}">{escape(row.spec.id)}</th>'
+            rows.append(
+                f"<tr>{name}{''.join(_cell(row.cells[c.label]) for c in report.columns)}</tr>"
+            )
+    return _wrap("matrix", head, rows)
+
+
+def _detail(report: Report) -> str:
+    headers, _ = detail_table(report, lambda c: c.text)
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    rows = [
+        f"<tr><th>{escape(spec)}</th><td>{escape(check)}</td>"
+        + "".join(_cell(cells[c.label]) for c in report.columns)
+        + "</tr>"
+        for (spec, check), cells in report.detail.items()
+    ]
+    return _wrap("detail", head, rows)
+
+
+def _summary(report: Report) -> str:
+    headers, rows = summary_table(report)
+    out = []
+    for row in rows:
+        css = "conforms" if row[1] == "conforms" else "fails"
+        cells = [f"<td>{escape(str(row[0]))}</td>", f'<td class="{css}">{escape(str(row[1]))}</td>']
+        cells += [f"<td>{v}</td>" for v in row[2:]]
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    return _wrap("summary", head, out)
+
+
+def _failures(report: Report, base_dir: Path | None) -> str:
+    machines = len({c.machine for c in report.columns}) > 1
+    items = []
+    for result in report.failures:
+        facts = failure_facts(result, machine_label=machines)
+        parts = [
+            f"<h3>{escape(facts.title)}</h3>",
+            f"<p>{escape(facts.message)}</p>",
+            f"<p>by how much: {escape(facts.amount)}<br>"
+            f"where: <code>{escape(facts.where)}</code></p>",
+        ]
+        if facts.inputs_file:
+            link = relative_to(facts.inputs_file, base_dir) if base_dir else facts.inputs_file
+            parts.append(f'<p>inputs: <a href="{escape(link)}">{escape(link)}</a></p>')
+        rerun = facts.rerun or "(no command: backend registered directly)"
+        parts.append(f"<p>re-run:</p><pre>{escape(rerun)}</pre>")
+        items.append(f'<li class="failure" id="{escape(result.id)}">{"".join(parts)}</li>')
+    return f'<ol class="failures">{"".join(items)}</ol>'
+
+
+def render_html(report: Report, *, base_dir: Path | None = None) -> str:
+    """One offline page: summary, matrix, per-check detail, timing, failures, environment."""
+    body = [
+        "<h1>Conformance report</h1>",
+        f"<p><strong>{escape(headline(report))}</strong></p>",
+        _summary(report),
+        "<h2>Matrix</h2>",
+        f'<p class="legend">{escape(LEGEND)}.</p>',
+        _matrix(report),
+        "<details><summary>Every check kind</summary>",
+        _detail(report),
+        "</details>",
+    ]
+    if report.timings:
+        body += [
+            "<h2>Timing</h2>",
+            f"<p>Median time per forward call at the largest sizes; in brackets the speedup "
+            f"over <code>{BASELINE}</code> on the same machine.</p>",
+            _table(*timing_table(report), css="timing"),
+        ]
+    if report.failures:
+        body += ["<h2>Failures</h2>", _failures(report, base_dir)]
+    if report.plugin_problems:
+        rows = [
+            [p["machine"], p["name"], p["source"], p["state"], p["reason"]]
+            for p in report.plugin_problems
+        ]
+        body += [
+            "<h2>Plugins</h2>",
+            _table(["machine", "plugin", "source", "state", "reason"], rows, "plugins"),
+        ]
+    body += ["<h2>Environment</h2>", _table(*environment_table(report), css="environment")]
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        "<title>Conformance report</title>"
+        f"<style>{STYLE}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n"
+    )

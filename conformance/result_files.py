@@ -1,0 +1,364 @@
+"""Result files: check results as versioned JSON, read back with validation, and merged.
+
+A file holds ``{"schema": "conformance-results/1", "runs": [...], "specs": {...},
+"results": [...]}``. Each result names its run, and each run carries the
+:class:`~conformance.environment.Environment` it measured on. Any number of files
+(several runs, several machines, pytest-xdist workers) merge into one set: the key
+is (spec, backend, dtype, check, machine), and for the same key the result of the
+run that started last wins. Non-finite floats are written as the strings ``"inf"``,
+``"-inf"`` and ``"nan"`` so that the file stays strict JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from conformance.environment import Environment
+from conformance.errors import ConformanceError
+from conformance.results import CheckResult, Status
+
+SCHEMA = "conformance-results/1"
+SCHEMA_FAMILY = "conformance-results/"
+FLOAT_FIELDS = ("max_abs", "max_rel", "tol_fraction", "seconds", "duration")
+STRING_FIELDS = ("spec", "backend", "dtype", "check")
+OPTIONAL_STRING_FIELDS = (
+    "message", "backend_version", "worst", "machine", "run", "plugin", "rerun", "inputs_file",
+)  # fmt: skip
+
+
+class ResultFileError(ConformanceError):
+    """A result file is missing, not JSON, of another schema, or has a malformed field.
+
+    The message reads ``<file>: <field>: <problem>``.
+    """
+
+    def __init__(self, file: str, problem: str, field: str = "") -> None:
+        self.file, self.field, self.problem = file, field, problem
+        super().__init__(": ".join(part for part in (file, field, problem) if part))
+
+
+@dataclass(frozen=True)
+class Run:
+    """One invocation that produced results: when, where, with what selection and plugins."""
+
+    id: str
+    environment: Environment
+    started: str = ""
+    """ISO 8601 UTC time the run started; orders runs when results are merged."""
+    command: str = ""
+    seed: int = 0
+    selection: dict[str, list[str]] = field(default_factory=dict)
+    plugins: list[dict[str, Any]] = field(default_factory=list)
+    """Plugin health at load time: name, source, state (loaded/failed/blocked), reason, backends."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "started": self.started,
+            "command": self.command,
+            "seed": self.seed,
+            "selection": self.selection,
+            "plugins": self.plugins,
+            "environment": self.environment.to_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class SpecInfo:
+    """What the report needs to know of a spec without loading the catalog."""
+
+    id: str
+    title: str = ""
+    family: str = ""
+    family_title: str = ""
+    source: str = ""
+
+
+@dataclass
+class ResultSet:
+    """Results with the runs and specs they refer to."""
+
+    results: list[CheckResult] = field(default_factory=list)
+    runs: dict[str, Run] = field(default_factory=dict)
+    specs: dict[str, SpecInfo] = field(default_factory=dict)
+
+    def machines(self) -> list[str]:
+        """Machine labels in order of first appearance."""
+        return list(dict.fromkeys(r.machine for r in self.results))
+
+    def environment(self, result: CheckResult) -> Environment | None:
+        run = self.runs.get(result.run)
+        return run.environment if run else None
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON document, schema ``conformance-results/1``."""
+        return {
+            "schema": SCHEMA,
+            "runs": [run.to_dict() for run in self.runs.values()],
+            "specs": {k: dict(vars(v)) for k, v in self.specs.items()},
+            "results": [encode_result(r) for r in self.results],
+        }
+
+
+def write_results(path: Path | str, results: ResultSet) -> Path:
+    """Write ``results`` to ``path``; ``inputs_file`` paths become relative to its folder."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = results.to_json()
+    for record in data["results"]:
+        if record.get("inputs_file"):
+            record["inputs_file"] = relative_to(record["inputs_file"], path.parent)
+    path.write_text(json.dumps(data, indent=1, ensure_ascii=False, allow_nan=False) + "\n")
+    return path
+
+
+def read_results(path: Path | str) -> ResultSet:
+    """Read and validate one result file; ResultFileError names the file and field at fault."""
+    path = Path(path)
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ResultFileError(name, "no such file") from None
+    except OSError as exc:
+        raise ResultFileError(name, f"cannot read: {exc.strerror or exc}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ResultFileError(name, f"not JSON: {exc}") from None
+    results = parse_results(data, name)
+    for result in results.results:
+        if result.inputs_file and not Path(result.inputs_file).is_absolute():
+            result.inputs_file = str((path.parent / result.inputs_file).resolve())
+    return results
+
+
+def parse_results(data: Any, file: str = "<results>") -> ResultSet:
+    """The result set of a decoded JSON document, validated field by field."""
+    if not isinstance(data, dict):
+        raise ResultFileError(file, f"expected a JSON object, got {type(data).__name__}")
+    schema = data.get("schema")
+    if schema != SCHEMA:
+        if isinstance(schema, str) and schema.startswith(SCHEMA_FAMILY):
+            problem = f"unsupported version {schema!r}; this conformance reads {SCHEMA!r}"
+        else:
+            problem = f"{schema!r} is not a conformance result file (expected {SCHEMA!r})"
+        raise ResultFileError(file, problem, "schema")
+    runs = {run.id: run for run in _parse_runs(data.get("runs", []), file)}
+    specs = _parse_specs(data.get("specs", {}), file)
+    raw = data.get("results")
+    if not isinstance(raw, list):
+        raise ResultFileError(file, f"expected a list, got {_kind(raw)}", "results")
+    results = [decode_result(item, file, f"results[{i}]") for i, item in enumerate(raw)]
+    for i, result in enumerate(results):
+        if result.run and result.run not in runs:
+            raise ResultFileError(file, f"{result.run!r} is not in runs", f"results[{i}].run")
+    return ResultSet(results, runs, specs)
+
+
+def merge(sets: Iterable[ResultSet]) -> ResultSet:
+    """One set from many: per (spec, backend, dtype, check, machine) the latest run wins.
+
+    "Latest" is the run's start time; results of equal time keep argument order, so
+    among files with the same run the later file wins. Runs left without results are
+    dropped; spec metadata is the union, later files updating earlier ones.
+    """
+    sets = list(sets)
+    runs: dict[str, Run] = {}
+    specs: dict[str, SpecInfo] = {}
+    ordered: list[tuple[str, int, CheckResult]] = []
+    for result_set in sets:
+        runs.update(result_set.runs)
+        specs.update(result_set.specs)
+        for result in result_set.results:
+            started = runs[result.run].started if result.run in runs else ""
+            ordered.append((started, len(ordered), result))
+    first: dict[tuple[str, ...], int] = {}
+    for i, (_, _, result) in enumerate(ordered):
+        first.setdefault(_merge_key(result), i)
+    chosen: dict[tuple[str, ...], CheckResult] = {}
+    for _, _, result in sorted(ordered, key=lambda t: (t[0], t[1])):
+        chosen[_merge_key(result)] = result
+    results = sorted(chosen.values(), key=lambda r: first[_merge_key(r)])
+    used = {r.run for r in results}
+    return ResultSet(results, {k: v for k, v in runs.items() if k in used}, specs)
+
+
+def _merge_key(result: CheckResult) -> tuple[str, ...]:
+    return (*result.key, result.machine)
+
+
+def load_results(paths: Iterable[Path | str]) -> ResultSet:
+    """Read every file and merge them; ResultFileError on the first bad one."""
+    return merge(read_results(path) for path in paths)
+
+
+def relative_to(target: str, folder: Path) -> str:
+    """``target`` relative to ``folder`` when it lies inside it, else unchanged."""
+    try:
+        return Path(target).resolve().relative_to(folder.resolve()).as_posix()
+    except ValueError:
+        return target
+
+
+def _encode_float(value: float | None) -> float | str | None:
+    if value is None or math.isfinite(value):
+        return value
+    return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+
+
+def _jsonable(value: Any) -> Any:
+    """Plain JSON values only: non-finite floats as strings, NumPy scalars as Python ones."""
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, bool | int | str) or value is None:
+        return value
+    if isinstance(value, float):
+        return _encode_float(value)
+    if hasattr(value, "item"):  # NumPy scalar
+        return _jsonable(value.item())
+    return str(value)
+
+
+def encode_result(result: CheckResult) -> dict[str, Any]:
+    """One result as a JSON object of the schema (non-finite floats as strings)."""
+    data = result.to_dict()
+    for name in FLOAT_FIELDS:
+        data[name] = _encode_float(data[name])
+    return _jsonable(data)
+
+
+def _kind(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def _decode_float(value: Any, file: str, where: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ResultFileError(file, f"expected a number, got {_kind(value)} {value!r}", where)
+    if isinstance(value, str):
+        if value not in ("inf", "-inf", "nan"):
+            raise ResultFileError(file, f"expected a number, got {value!r}", where)
+        return float(value)
+    return float(value)
+
+
+def decode_result(item: Any, file: str = "<result>", where: str = "result") -> CheckResult:
+    """The result a JSON object describes; ResultFileError names ``file`` and the field."""
+    if not isinstance(item, dict):
+        raise ResultFileError(file, f"expected an object, got {_kind(item)}", where)
+    values: dict[str, Any] = {}
+    for name in STRING_FIELDS:
+        value = item.get(name)
+        if not isinstance(value, str) or not value:
+            raise ResultFileError(
+                file, f"expected a non-empty string, got {value!r}", f"{where}.{name}"
+            )
+        values[name] = value
+    try:
+        values["status"] = Status(item.get("status"))
+    except ValueError:
+        known = ", ".join(s.value for s in Status)
+        raise ResultFileError(
+            file, f"{item.get('status')!r} is not one of {known}", f"{where}.status"
+        ) from None
+    for name in OPTIONAL_STRING_FIELDS:
+        value = item.get(name)
+        if value is not None and not isinstance(value, str):
+            raise ResultFileError(file, f"expected a string, got {_kind(value)}", f"{where}.{name}")
+        if value is not None:
+            values[name] = value
+    for name in FLOAT_FIELDS:
+        value = _decode_float(item.get(name), file, f"{where}.{name}")
+        if value is not None or name != "duration":
+            values[name] = value
+    for name in ("seed", "case", "time_step"):
+        value = item.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise ResultFileError(file, f"expected an integer, got {value!r}", f"{where}.{name}")
+        if value is not None:
+            values[name] = value
+    values["sizes"] = _mapping(item.get("sizes"), int, file, f"{where}.sizes")
+    tolerance = _mapping(item.get("tolerance"), object, file, f"{where}.tolerance")
+    if tolerance is not None:
+        tolerance = {
+            k: _decode_float(v, file, f"{where}.tolerance.{k}") for k, v in tolerance.items()
+        }
+    values["tolerance"] = tolerance
+    extra = item.get("extra") or {}
+    if not isinstance(extra, dict):
+        raise ResultFileError(file, f"expected an object, got {_kind(extra)}", f"{where}.extra")
+    values["extra"] = extra
+    return CheckResult(**values)
+
+
+def _mapping(value: Any, kind: type, file: str, where: str) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ResultFileError(file, f"expected an object, got {_kind(value)}", where)
+    for key, item in value.items():
+        if kind is int and (isinstance(item, bool) or not isinstance(item, int)):
+            raise ResultFileError(file, f"expected an integer, got {item!r}", f"{where}.{key}")
+    return dict(value)
+
+
+def _parse_runs(raw: Any, file: str) -> list[Run]:
+    if not isinstance(raw, list):
+        raise ResultFileError(file, f"expected a list, got {_kind(raw)}", "runs")
+    runs = []
+    for i, item in enumerate(raw):
+        where = f"runs[{i}]"
+        if not isinstance(item, dict):
+            raise ResultFileError(file, f"expected an object, got {_kind(item)}", where)
+        if not isinstance(item.get("id"), str) or not item["id"]:
+            raise ResultFileError(
+                file, f"expected a non-empty string, got {item.get('id')!r}", f"{where}.id"
+            )
+        env = item.get("environment")
+        if not isinstance(env, dict):
+            raise ResultFileError(
+                file, f"expected an object, got {_kind(env)}", f"{where}.environment"
+            )
+        plugins = item.get("plugins", [])
+        if not isinstance(plugins, list) or not all(isinstance(p, dict) for p in plugins):
+            raise ResultFileError(file, "expected a list of objects", f"{where}.plugins")
+        seed = item.get("seed", 0)
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise ResultFileError(file, f"expected an integer, got {seed!r}", f"{where}.seed")
+        runs.append(
+            Run(
+                id=item["id"],
+                environment=Environment.from_dict(env),
+                started=str(item.get("started", "")),
+                command=str(item.get("command", "")),
+                seed=seed,
+                selection={str(k): list(v) for k, v in dict(item.get("selection") or {}).items()},
+                plugins=list(plugins),
+            )
+        )
+    return runs
+
+
+def _parse_specs(raw: Any, file: str) -> dict[str, SpecInfo]:
+    if not isinstance(raw, dict):
+        raise ResultFileError(file, f"expected an object, got {_kind(raw)}", "specs")
+    specs = {}
+    for spec_id, info in raw.items():
+        if not isinstance(info, dict):
+            raise ResultFileError(
+                file, f"expected an object, got {_kind(info)}", f"specs.{spec_id}"
+            )
+        known = {
+            k: str(info[k]) for k in ("title", "family", "family_title", "source") if k in info
+        }
+        specs[spec_id] = SpecInfo(spec_id, **known)
+    return specs
