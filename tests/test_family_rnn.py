@@ -25,6 +25,8 @@ from conformance.results import CheckResult, Status
 from conformance.spec import Spec
 from conformance.spec_loader import Catalog, load_catalog
 
+Array = np.ndarray
+Arrays = dict[str, np.ndarray]
 RNN_SPECS = ("rnn.cell", "rnn.sequence", "rnn.classifier", "rnn.sequence_classifier")
 
 
@@ -62,16 +64,16 @@ def only_sizes(spec: Spec, **wanted: int) -> Spec:
 # ---------------------------------------------------------------------------
 
 
-def step(x, h_prev, a, *, transpose_W_h: bool = True):
+def step(x: Array, h_prev: Array, a: Arrays, *, transpose_W_h: bool = True) -> Array:
     W_h = a["W_h"].T if transpose_W_h else a["W_h"]
     return np.tanh(x @ a["W_x"].T + h_prev @ W_h + a["b"])
 
 
-def cell_forward(a):
+def cell_forward(a: Arrays) -> Arrays:
     return {"h": step(a["x"], a["h_prev"], a)}
 
 
-def cell_vjp(a, ct, *, slope_of_pre_activation: bool = False):
+def cell_vjp(a: Arrays, ct: Arrays, *, slope_of_pre_activation: bool = False) -> Arrays:
     pre = a["x"] @ a["W_x"].T + a["h_prev"] @ a["W_h"].T + a["b"]
     h = np.tanh(pre)
     # The bug: 1 − a² is tanh' only if a were already tanh(a).
@@ -85,7 +87,7 @@ def cell_vjp(a, ct, *, slope_of_pre_activation: bool = False):
     }
 
 
-def sequence_forward(a, *, transpose_W_h: bool = True):
+def sequence_forward(a: Arrays, *, transpose_W_h: bool = True) -> Arrays:
     h, hs = a["h_0"], []
     for x in a["xs"]:
         h = step(x, h, a, transpose_W_h=transpose_W_h)
@@ -93,7 +95,9 @@ def sequence_forward(a, *, transpose_W_h: bool = True):
     return {"hs": np.stack(hs), "h_T": h}
 
 
-def sequence_vjp(a, ct, *, last_step_only: bool = False, drop_h_0: bool = False):
+def sequence_vjp(
+    a: Arrays, ct: Arrays, *, last_step_only: bool = False, drop_h_0: bool = False
+) -> Arrays:
     hs = sequence_forward(a)["hs"]
     previous = [a["h_0"], *hs[:-1]]
     g = {n: np.zeros_like(a[n]) for n in ("xs", "h_0", "W_x", "W_h", "b")}
@@ -111,26 +115,26 @@ def sequence_vjp(a, ct, *, last_step_only: bool = False, drop_h_0: bool = False)
     return g
 
 
-def softmax(z, *, shift: bool = True):
+def softmax(z: Array, *, shift: bool = True) -> Array:
     e = np.exp(z - z.max(axis=-1, keepdims=True) if shift else z)
     return e / e.sum(axis=-1, keepdims=True)
 
 
-def classifier_forward(a, *, shift: bool = True):
+def classifier_forward(a: Arrays, *, shift: bool = True) -> Arrays:
     return {"p": softmax(a["h_T"] @ a["W_out"] + a["b_out"], shift=shift)}
 
 
-def head_vjp(h_T, a, dp):
+def head_vjp(h_T: Array, a: Arrays, dp: Array) -> Arrays:
     p = softmax(h_T @ a["W_out"] + a["b_out"])
     dz = p * (dp - (p * dp).sum(axis=-1, keepdims=True))
     return {"h_T": dz @ a["W_out"].T, "W_out": h_T.T @ dz, "b_out": dz.sum(axis=0)}
 
 
-def sequence_classifier_forward(a):
+def sequence_classifier_forward(a: Arrays) -> Arrays:
     return classifier_forward({**a, "h_T": sequence_forward(a)["h_T"]})
 
 
-def sequence_classifier_vjp(a, ct, **bug):
+def sequence_classifier_vjp(a: Arrays, ct: Arrays, **bug: bool) -> Arrays:
     sequence = sequence_forward(a)
     head = head_vjp(sequence["h_T"], a, ct["p"])
     dh_T = head.pop("h_T")
