@@ -37,7 +37,27 @@ def _domain_functions(rng: np.random.Generator, shape: tuple[int, ...]) -> dict[
         """Values of magnitude scale/2..scale with random signs: saturating inputs."""
         return rng.choice([-1.0, 1.0], size=shape) * rng.uniform(0.5 * scale, scale, shape)
 
+    def binary_tree() -> Array:
+        """A random binary tree over L = N + 1 leaves, as (N, 2) post-order child indices.
+
+        Leaves are nodes 0 … L−1 and internal node n is L + n. Each internal node in turn
+        joins two nodes drawn from those not yet joined (left and right in random order),
+        so children come before parents, the last node is the root, and every shape
+        (balanced, left- or right-deep) can come out.
+        """
+        if len(shape) != 2 or shape[1] != 2 or shape[0] < 1:
+            raise ValueError(f"binary_tree() draws shape (N, 2) with N >= 1, not {shape}")
+        N = shape[0]
+        roots = list(range(N + 1))
+        children = np.empty(shape, dtype=np.int64)
+        for n in range(N):
+            picked = rng.choice(len(roots), size=2, replace=False)
+            children[n] = [roots[k] for k in picked]
+            roots = [r for k, r in enumerate(roots) if k not in picked] + [N + 1 + n]
+        return children
+
     return {
+        "binary_tree": binary_tree,
         "normal": lambda mean=0.0, std=1.0: rng.normal(mean, std, shape),
         "uniform": lambda low=-1.0, high=1.0: rng.uniform(low, high, shape),
         "extreme": extreme,

@@ -133,6 +133,87 @@ def scan(
 
 scan.takes_scope = True  # type: ignore[attr-defined]
 
+def tree(step: SpecFunction, *, _scope: Mapping[str, Any], children: Array, **given: Any) -> tuple:
+    """Apply the ``step`` spec bottom-up over a binary tree (post-order).
+
+    Nodes are numbered in one table: 0 … L−1 are the leaves, L + n is internal node n,
+    and ``children[n] = (left, right)`` indexes that table with both children before
+    their parent (left, right < L + n), so index order is post-order and the last node
+    is the root. Each carried output o of ``step`` (the ``next`` of its role-"state"
+    inputs) takes its leaf values from the keyword ``o=`` (shape (L, …)). Every carried
+    output has exactly two states: the first declared takes it from the left child,
+    the second from the right. Parameters are constant, bound by name from the scope.
+
+    :return: every output of ``step`` stacked over the internal nodes (declared order).
+    """
+    if not isinstance(step, SpecFunction):
+        raise EvaluationError("tree: the first argument must be a spec, e.g. tree(slstm.cell, ...)")
+    spec = step.spec
+    where = f"tree({spec.id})"
+    states = [s for s in spec.input_symbols if s.role == "state"]
+    carried = list(dict.fromkeys(s.next for s in states))
+    pairs = {o: [s.name for s in states if s.next == o] for o in carried}
+    if not states or any(len(p) != 2 for p in pairs.values()) or None in pairs:
+        raise EvaluationError(
+            f"{where}: needs two role-'state' inputs (left, right) per carried output, "
+            f"has {', '.join(f'{s.name} -> {s.next}' for s in states) or 'none'}"
+        )
+    if any(s.role == "input" for s in spec.input_symbols):
+        raise EvaluationError(f"{where}: role-'input' symbols are not supported in a tree step")
+    missing = [o for o in carried if o not in given]
+    if missing:
+        raise EvaluationError(
+            f"{where}: no leaf values for {', '.join(missing)} (pass {missing[0]}=...)"
+        )
+    leaves = {o: given.pop(o) for o in carried}
+    pinned = {n: None for pair in pairs.values() for n in pair}  # bound per node below
+    params = step.bind({**_scope, **pinned}, given)
+    table = {o: list(leaves[o]) for o in carried}
+    links = _tree_links(np.asarray(children), len(table[carried[0]]), where)
+    stacked: dict[str, list[Array]] = {o: [] for o in spec.outputs}
+    for left, right in links:
+        inputs = dict(params)
+        for o, (to_left, to_right) in pairs.items():
+            inputs[to_left], inputs[to_right] = table[o][left], table[o][right]
+        outputs = step.oracle.evaluate(spec, inputs)
+        for o in spec.outputs:
+            stacked[o].append(outputs[o])
+        for o in carried:
+            table[o].append(outputs[o])
+    return tuple(np.stack(stacked[o]) for o in spec.outputs)
+
+
+tree.takes_scope = True  # type: ignore[attr-defined]
+
+
+def _tree_links(children: Array, leaves: int, where: str) -> list[tuple[int, int]]:
+    """``children`` as (left, right) pairs, after checking that it is one post-order tree."""
+    if (
+        children.ndim != 2
+        or children.shape[1] != 2
+        or not np.issubdtype(children.dtype, np.integer)
+    ):
+        raise EvaluationError(
+            f"{where}: children should be integers of shape (N, 2), got {children.shape}"
+        )
+    N = children.shape[0]
+    if N == 0 or leaves != N + 1:
+        raise EvaluationError(
+            f"{where}: {N} internal node(s) need {N + 1} leaves, got {leaves} (N ≥ 1, L = N + 1)"
+        )
+    seen: set[int] = set()
+    for n, (left, right) in enumerate(children.tolist()):
+        for child in (left, right):
+            if not 0 <= child < leaves + n:
+                raise EvaluationError(
+                    f"{where}: children[{n}] = {[left, right]}: {child} is not a node before "
+                    f"internal node {n} (table index {leaves + n})"
+                )
+            if child in seen:
+                raise EvaluationError(f"{where}: node {child} is a child twice (at children[{n}])")
+            seen.add(child)
+    return [(int(left), int(right)) for left, right in children.tolist()]
+
 
 class Oracle:
     """Evaluates specs (float64 or complex128) and their reference derivatives."""
@@ -140,7 +221,7 @@ class Oracle:
     def __init__(self, specs: Mapping[str, Spec]) -> None:
         self.specs = specs
         self.interpreter = Interpreter(
-            {**FUNCTIONS, "scan": scan},
+            {**FUNCTIONS, "scan": scan, "tree": tree},
             {spec_id: SpecFunction(spec, self) for spec_id, spec in specs.items()},
         )
 

@@ -31,9 +31,9 @@ from conformance.expr import (
 from conformance.primitives import FUNCTIONS
 from conformance.spec import DTYPES, ROLES, Invariant, Spec, Symbol, Tolerance
 
-ORACLE_PRIMITIVES = frozenset({"scan"})
+ORACLE_PRIMITIVES = frozenset({"scan", "tree"})
 """Functions the oracle adds to the table because they need spec functions."""
-DOMAIN_FUNCTIONS = frozenset({"normal", "uniform", "extreme", "integers"})
+DOMAIN_FUNCTIONS = frozenset({"normal", "uniform", "extreme", "integers", "binary_tree"})
 INVARIANT_NAMES = frozenset({"atol", "rtol"})
 
 _FAMILY_KEYS = {"id", "title", "source", "description"}
