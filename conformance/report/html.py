@@ -86,7 +86,7 @@ def _summary(report: Report) -> str:
     headers, rows = summary_table(report)
     out = []
     for row in rows:
-        css = "conforms" if row[1] == "conforms" else "fails"
+        css = {"conforms": "conforms", "FAILS": "fails"}.get(str(row[1]), "na")
         cells = [f"<td>{escape(str(row[0]))}</td>", f'<td class="{css}">{escape(str(row[1]))}</td>']
         cells += [f"<td>{v}</td>" for v in row[2:]]
         out.append("<tr>" + "".join(cells) + "</tr>")

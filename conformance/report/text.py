@@ -12,6 +12,7 @@ from conformance.report.model import (
     LEGEND,
     Cell,
     Report,
+    Summary,
     failure_facts,
     format_seconds,
     format_speedup,
@@ -30,13 +31,20 @@ RESET = "\x1b[0m"
 STATUS_COLUMNS = (Status.PASS, Status.FAIL, Status.ERROR, Status.NOT_IMPLEMENTED, Status.SKIPPED)
 
 
+def verdict(summary: Summary) -> str:
+    """``conforms``, ``FAILS``, or ``not implemented`` when nothing was checked."""
+    if not summary.conforms:
+        return "FAILS"
+    return "conforms" if summary.counts.get(Status.PASS) else "not implemented"
+
+
 def summary_table(report: Report) -> tuple[list[str], list[list[object]]]:
     """Backend, verdict and counts per status."""
     headers = ["backend", "verdict", *(s.value.replace("_", " ") for s in STATUS_COLUMNS)]
     rows = [
         [
             s.column.label,
-            "conforms" if s.conforms else "FAILS",
+            verdict(s),
             *(s.counts.get(status, 0) for status in STATUS_COLUMNS),
         ]
         for s in report.summaries

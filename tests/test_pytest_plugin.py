@@ -1,0 +1,91 @@
+"""``pytest conformance`` with --conformance-json / --conformance-report, under xdist too."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import conformance
+from conformance.result_files import read_results
+from conformance.results import Status
+from conformance.session import Selection, Session
+
+pytest_plugins = ["pytester"]
+
+SUITE = str(Path(conformance.__file__).parent)
+"""The conformance suite's folder, passed to pytest as the path to collect."""
+
+FORGETFUL_SEQUENCE = '''
+"""A deliberately broken backend: the Elman RNN that never carries h from step to step."""
+
+import numpy as np
+
+from conformance import Backend, Kernel, hookimpl
+
+
+def sequence(a):
+    steps = [np.tanh(x @ a["W_x"].T + a["h_0"] @ a["W_h"].T + a["b"]) for x in a["xs"]]
+    hs = np.stack(steps).astype(a["xs"].dtype)
+    return {"hs": hs, "h_T": hs[-1]}
+
+
+@hookimpl
+def conformance_register_backends(register):
+    register.add(Backend("forgetful", {"rnn.sequence": Kernel(sequence)}))
+'''
+
+
+def test_pytest_xdist_run_writes_one_complete_result_file(pytester):
+    out = pytester.path / "results.json"
+    expected = Session.load(Selection(specs=("lstm.forget_gate",))).requests()
+    run = pytester.runpytest_subprocess(
+        SUITE, "-n", "2", "--spec", "lstm.forget_gate", "--conformance-json", str(out),
+        "-p", "no:cacheprovider", "-q",
+    )  # fmt: skip
+    assert run.ret == 0, run.stdout.str()
+    results = read_results(out)
+    assert sorted(r.id for r in results.results) == sorted(r.id for r in expected)
+    assert len(results.runs) == 1  # the controller's run, not one per worker
+    assert all(r.machine and r.rerun.startswith("conformance run ") for r in results.results)
+    run.stdout.fnmatch_lines(["*= conformance =*", "*every backend conforms*"])
+
+
+def test_pytest_report_option_writes_the_report_json_and_failing_inputs(pytester):
+    pytester.makepyfile(forgetful=FORGETFUL_SEQUENCE)
+    report, out = pytester.path / "report.md", pytester.path / "r.json"
+    run = pytester.runpytest_subprocess(
+        SUITE, "--plugin", "forgetful", "--backend", "forgetful", "--spec", "rnn.*",
+        "--dtype", "float64", "--check", "numeric", "--conformance-report", str(report),
+        "--conformance-json", str(out), "-p", "no:cacheprovider",
+    )  # fmt: skip
+    assert run.ret == 1
+    run.stdout.fnmatch_lines(["*= conformance =*", "*forgetful*FAILS*", "*rnn.sequence*✗*"])
+    text = report.read_text()
+    rerun = (
+        "conformance run --plugin forgetful --backend forgetful --spec rnn.sequence "
+        "--dtype float64 --check numeric --seed 0"
+    )
+    assert "## Conformance report" in text and rerun in text
+    assert "time step t=" in text  # hs is (T, B, H): the report names the step
+    inputs = pytester.path / "report.inputs" / "rnn.sequence-forgetful-float64-numeric.npz"
+    assert f"[`report.inputs/{inputs.name}`]" in text
+    saved = np.load(inputs)
+    assert {"xs", "h_0", "W_x", "W_h", "b", "meta.json"} == set(saved.files)
+    assert json.loads(str(saved["meta.json"]))["check"] == "numeric"
+
+    by_spec = {r.spec: r for r in read_results(out).results}
+    assert by_spec["rnn.sequence"].status is Status.FAIL
+    assert by_spec["rnn.sequence"].time_step is not None
+    assert by_spec["rnn.sequence"].inputs_file == str(inputs)
+    assert by_spec["rnn.cell"].status is Status.NOT_IMPLEMENTED
+
+
+def test_pytest_report_with_an_unknown_suffix_is_a_usage_error(pytester):
+    run = pytester.runpytest_subprocess(
+        SUITE, "--conformance-report", "report.pdf", "-p", "no:cacheprovider"
+    )
+    assert run.ret == pytest.ExitCode.USAGE_ERROR
+    run.stderr.fnmatch_lines(["*cannot tell the report format of 'report.pdf'*"])
