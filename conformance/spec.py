@@ -63,6 +63,53 @@ class Invariant:
 
 
 @dataclass(frozen=True)
+class Expression:
+    """A parsed expression of the equation language and its source, e.g. ``flip(xs)``."""
+
+    source: str
+    expr: ast.expr
+
+
+@dataclass(frozen=True)
+class Chunking:
+    """The recurrence identity: two chunks, the second started from the first's carried
+    state, equal one run.
+
+    Every role-"input" input is split at a step k along its first axis, ``time``; the
+    first chunk runs from the given inputs, the second from ``carry``'s outputs of the
+    first. The chunks' ``stacked`` outputs, concatenated along time, and the second
+    chunk's carried outputs equal those of one run over the whole sequence.
+
+    :ivar carry: state input → the output that carries it into the next chunk
+        (``h_0 → h_T``); by default every role-"state" input's ``next``.
+    :ivar stacked: outputs with one entry per step along the time axis (``hs``).
+    :ivar time: the name of the dimension that is split (``T``).
+    """
+
+    carry: Mapping[str, str]
+    stacked: tuple[str, ...]
+    time: str
+
+
+@dataclass(frozen=True)
+class Reversal:
+    """The identity: some outputs equal another spec's kernel, from the same backend, on
+    transformed inputs (the BiLSTM's backward direction is the forward sequence run on
+    the time-reversed input, reversed back).
+
+    :ivar spec: id of the spec whose kernel runs (``lstm.sequence``).
+    :ivar inputs: that spec's input → expression over this spec's inputs
+        (``xs = flip(xs)``, ``W_f = W_f_bwd``); unlisted inputs are passed by name.
+    :ivar outputs: this spec's output → expression over that spec's outputs
+        (``h_bwd = flip(hs)``).
+    """
+
+    spec: str
+    inputs: Mapping[str, Expression]
+    outputs: Mapping[str, Expression]
+
+
+@dataclass(frozen=True)
 class Spec:
     """One equation (or one composed computation) of a family."""
 
@@ -85,6 +132,10 @@ class Spec:
     """Domains that replace the normal ones in the stability check (inputs at |z| ≈ 1e3)."""
     dims: tuple[str, ...]
     description: str = ""
+    chunking: Chunking | None = None
+    """Two chunks with the carried state equal one run (the ``chunking`` check), if declared."""
+    reversal: Reversal | None = None
+    """Outputs equal to another spec's kernel on reversed inputs (the ``reversal`` check)."""
 
     @property
     def input_symbols(self) -> list[Symbol]:
