@@ -56,8 +56,17 @@ def _domain_functions(rng: np.random.Generator, shape: tuple[int, ...]) -> dict[
             roots = [r for k, r in enumerate(roots) if k not in picked] + [N + 1 + n]
         return children
 
+    def cycle(low: int, high: int) -> Array:
+        """low, low + 1, …, high − 1, low, … along the array in C order, without randomness.
+
+        Every value is sure to appear once the array has high − low elements (CTC target
+        lengths 0 … S, the empty target included), whatever the seed.
+        """
+        return low + np.arange(int(np.prod(shape)), dtype=np.int64).reshape(shape) % (high - low)
+
     return {
         "binary_tree": binary_tree,
+        "cycle": cycle,
         "normal": lambda mean=0.0, std=1.0: rng.normal(mean, std, shape),
         "uniform": lambda low=-1.0, high=1.0: rng.uniform(low, high, shape),
         "extreme": extreme,

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from conformance.ctc_reference import ctc_neg_log_likelihood
 from conformance.typing import Array
 
 
@@ -108,5 +109,6 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "ones_like": np.ones_like,
     "all": np.all,
     "allclose": allclose,
+    "ctc_neg_log_likelihood": ctc_neg_log_likelihood,
 }
 """Functions an equation may call, by name. Spec calls and ``scan`` are added by the oracle."""
