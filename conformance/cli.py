@@ -133,7 +133,7 @@ def command_list(args: argparse.Namespace, argv: list[str]) -> int:
     )
     print(f"\nPlugins ({len(registry.health)})")
     headers = ["plugin", "source", "state", "backends", "reason"]
-    widths = [None, 40, None, None, 60]
+    widths = [None, 50, None, None, 60]
     print(tabulate(_health_rows(registry), headers=headers, maxcolwidths=widths))
     print(f"\nBlock plugins with {BLOCK_ENV_VAR}=name,name")
     return EXIT_OK

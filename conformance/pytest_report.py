@@ -15,12 +15,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from tabulate import tabulate
 
 from conformance.errors import ConformanceError
 from conformance.recording import Recorder
 from conformance.report import format_for_path, write_report
 from conformance.report.model import LEGEND, build_report
-from conformance.report.text import headline, matrix_table, summary_table
+from conformance.report.text import headline, summary_table
 from conformance.reproduce import inputs_directory, save_failing_inputs
 from conformance.result_files import ResultFileError, decode_result, encode_result, write_results
 from conformance.results import CheckResult
@@ -84,20 +85,33 @@ class ConformanceReporter:
             self.written.append(write_report(self.report_path, results))
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        """Per backend: verdict and counts; then only the specs that fail or barely pass."""
         if not self.recorder.results or self.config.get_verbosity() < -1:
             return
         report = build_report(self.recorder.result_set())
-        from tabulate import tabulate
-
+        write = terminalreporter.write_line
         terminalreporter.write_sep("=", "conformance")
-        terminalreporter.write_line(headline(report))
+        write(headline(report))
         headers, rows = summary_table(report)
-        terminalreporter.write_line(tabulate(rows, headers=headers, disable_numparse=True))
-        headers, rows = matrix_table(report, lambda c: c.text, lambda t: f"[{t}]")
-        terminalreporter.write_line(tabulate(rows, headers=headers, disable_numparse=True))
-        terminalreporter.write_line(LEGEND)
+        write(tabulate(rows, headers=headers, disable_numparse=True))
+        problems = [
+            [row.spec.id, *(row.cells[c.label].text for c in report.columns)]
+            for family in report.families
+            for row in family.rows
+            if any(cell.state in ("fail", "warn") for cell in row.cells.values())
+        ]
+        if problems:
+            write("")
+            headers = [
+                "spec (failing or above half the tolerance)",
+                *(c.label for c in report.columns),
+            ]
+            write(tabulate(problems, headers=headers, disable_numparse=True))
+            write(LEGEND)
         for path in self.written:
-            terminalreporter.write_line(f"conformance: wrote {path}")
+            write(f"conformance: wrote {path}")
+        if not self.written:
+            write("conformance: the full matrix with --conformance-report PATH (.md, .html, .txt)")
 
 
 def _path(value: str | None) -> Path | None:

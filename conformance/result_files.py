@@ -113,8 +113,23 @@ def write_results(path: Path | str, results: ResultSet) -> Path:
     for record in data["results"]:
         if record.get("inputs_file"):
             record["inputs_file"] = relative_to(record["inputs_file"], path.parent)
-    path.write_text(json.dumps(data, indent=1, ensure_ascii=False, allow_nan=False) + "\n")
+    path.write_text(dumps(data), encoding="utf-8")
     return path
+
+
+def dumps(data: Mapping[str, Any]) -> str:
+    """The document as strict JSON, one result per line (compact, and diffs line by line)."""
+
+    def encode(value: Any, indent: int | None = None) -> str:
+        return json.dumps(value, indent=indent, ensure_ascii=False, allow_nan=False)
+
+    head = [
+        f" {encode(k)}: " + encode(v, 1).replace("\n", "\n ")
+        for k, v in data.items()
+        if k != "results"
+    ]
+    results = ",\n".join(f"  {encode(r)}" for r in data.get("results", []))
+    return "{\n" + ",\n".join([*head, f' "results": [\n{results}\n ]']) + "\n}\n"
 
 
 def read_results(path: Path | str) -> ResultSet:

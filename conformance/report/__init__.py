@@ -7,14 +7,13 @@ text) and writes it, with links to failing inputs relative to the report.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from conformance.errors import UsageError
 from conformance.report.html import render_html
 from conformance.report.model import Report, build_report
 from conformance.report.text import render_markdown, render_terminal
-from conformance.result_files import ResultSet, write_results
+from conformance.result_files import ResultSet, dumps, write_results
 
 FORMATS = ("terminal", "markdown", "html", "json")
 SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html",
@@ -42,8 +41,7 @@ def render(
 ) -> str:
     """``results`` drawn as ``fmt`` (one of :data:`FORMATS`)."""
     if fmt == "json":
-        data = results.to_json()
-        return json.dumps(data, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+        return dumps(results.to_json())
     report = build_report(results)
     if fmt == "terminal":
         return render_terminal(report, color=color, detail=detail, base_dir=base_dir)
