@@ -23,7 +23,8 @@ from conformance.report import format_for_path, write_report
 from conformance.report.model import LEGEND, build_report
 from conformance.report.text import headline, summary_table
 from conformance.reproduce import inputs_directory, save_failing_inputs
-from conformance.result_files import ResultFileError, decode_result, encode_result, write_results
+from conformance.result_codec import ResultFileError, decode_result, encode_result
+from conformance.result_files import write_results
 from conformance.results import CheckResult
 from conformance.session import Session
 

@@ -12,34 +12,22 @@ run that started last wins. Non-finite floats are written as the strings ``"inf"
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from conformance.environment import Environment
-from conformance.errors import ConformanceError
-from conformance.results import CheckResult, Status
+from conformance.result_codec import (
+    ResultFileError,
+    decode_result,
+    encode_result,
+    kind_of,
+)
+from conformance.results import CheckResult
 
 SCHEMA = "conformance-results/1"
 SCHEMA_FAMILY = "conformance-results/"
-FLOAT_FIELDS = ("max_abs", "max_rel", "tol_fraction", "seconds", "duration")
-STRING_FIELDS = ("spec", "backend", "dtype", "check")
-OPTIONAL_STRING_FIELDS = (
-    "message", "backend_version", "worst", "machine", "run", "plugin", "rerun", "inputs_file",
-)  # fmt: skip
-
-
-class ResultFileError(ConformanceError):
-    """A result file is missing, not JSON, of another schema, or has a malformed field.
-
-    The message reads ``<file>: <field>: <problem>``.
-    """
-
-    def __init__(self, file: str, problem: str, field: str = "") -> None:
-        self.file, self.field, self.problem = file, field, problem
-        super().__init__(": ".join(part for part in (file, field, problem) if part))
 
 
 @dataclass(frozen=True)
@@ -168,7 +156,7 @@ def parse_results(data: Any, file: str = "<results>") -> ResultSet:
     specs = _parse_specs(data.get("specs", {}), file)
     raw = data.get("results")
     if not isinstance(raw, list):
-        raise ResultFileError(file, f"expected a list, got {_kind(raw)}", "results")
+        raise ResultFileError(file, f"expected a list, got {kind_of(raw)}", "results")
     results = [decode_result(item, file, f"results[{i}]") for i, item in enumerate(raw)]
     for i, result in enumerate(results):
         if result.run and result.run not in runs:
@@ -221,119 +209,14 @@ def relative_to(target: str, folder: Path) -> str:
         return target
 
 
-def _encode_float(value: float | None) -> float | str | None:
-    if value is None or math.isfinite(value):
-        return value
-    return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
-
-
-def _jsonable(value: Any) -> Any:
-    """Plain JSON values only: non-finite floats as strings, NumPy scalars as Python ones."""
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, bool | int | str) or value is None:
-        return value
-    if isinstance(value, float):
-        return _encode_float(value)
-    if hasattr(value, "item"):  # NumPy scalar
-        return _jsonable(value.item())
-    return str(value)
-
-
-def encode_result(result: CheckResult) -> dict[str, Any]:
-    """One result as a JSON object of the schema (non-finite floats as strings)."""
-    data = result.to_dict()
-    for name in FLOAT_FIELDS:
-        data[name] = _encode_float(data[name])
-    return _jsonable(data)
-
-
-def _kind(value: Any) -> str:
-    return "null" if value is None else type(value).__name__
-
-
-def _decode_float(value: Any, file: str, where: str) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise ResultFileError(file, f"expected a number, got {_kind(value)} {value!r}", where)
-    if isinstance(value, str):
-        if value not in ("inf", "-inf", "nan"):
-            raise ResultFileError(file, f"expected a number, got {value!r}", where)
-        return float(value)
-    return float(value)
-
-
-def decode_result(item: Any, file: str = "<result>", where: str = "result") -> CheckResult:
-    """The result a JSON object describes; ResultFileError names ``file`` and the field."""
-    if not isinstance(item, dict):
-        raise ResultFileError(file, f"expected an object, got {_kind(item)}", where)
-    values: dict[str, Any] = {}
-    for name in STRING_FIELDS:
-        value = item.get(name)
-        if not isinstance(value, str) or not value:
-            raise ResultFileError(
-                file, f"expected a non-empty string, got {value!r}", f"{where}.{name}"
-            )
-        values[name] = value
-    try:
-        values["status"] = Status(item.get("status"))
-    except ValueError:
-        known = ", ".join(s.value for s in Status)
-        raise ResultFileError(
-            file, f"{item.get('status')!r} is not one of {known}", f"{where}.status"
-        ) from None
-    for name in OPTIONAL_STRING_FIELDS:
-        value = item.get(name)
-        if value is not None and not isinstance(value, str):
-            raise ResultFileError(file, f"expected a string, got {_kind(value)}", f"{where}.{name}")
-        if value is not None:
-            values[name] = value
-    for name in FLOAT_FIELDS:
-        value = _decode_float(item.get(name), file, f"{where}.{name}")
-        if value is not None or name != "duration":
-            values[name] = value
-    for name in ("seed", "case", "time_step"):
-        value = item.get(name)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-            raise ResultFileError(file, f"expected an integer, got {value!r}", f"{where}.{name}")
-        if value is not None:
-            values[name] = value
-    values["sizes"] = _mapping(item.get("sizes"), int, file, f"{where}.sizes")
-    tolerance = _mapping(item.get("tolerance"), object, file, f"{where}.tolerance")
-    if tolerance is not None:
-        tolerance = {
-            k: _decode_float(v, file, f"{where}.tolerance.{k}") for k, v in tolerance.items()
-        }
-    values["tolerance"] = tolerance
-    extra = item.get("extra") or {}
-    if not isinstance(extra, dict):
-        raise ResultFileError(file, f"expected an object, got {_kind(extra)}", f"{where}.extra")
-    values["extra"] = extra
-    return CheckResult(**values)
-
-
-def _mapping(value: Any, kind: type, file: str, where: str) -> dict[str, Any] | None:
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise ResultFileError(file, f"expected an object, got {_kind(value)}", where)
-    for key, item in value.items():
-        if kind is int and (isinstance(item, bool) or not isinstance(item, int)):
-            raise ResultFileError(file, f"expected an integer, got {item!r}", f"{where}.{key}")
-    return dict(value)
-
-
 def _parse_runs(raw: Any, file: str) -> list[Run]:
     if not isinstance(raw, list):
-        raise ResultFileError(file, f"expected a list, got {_kind(raw)}", "runs")
+        raise ResultFileError(file, f"expected a list, got {kind_of(raw)}", "runs")
     runs = []
     for i, item in enumerate(raw):
         where = f"runs[{i}]"
         if not isinstance(item, dict):
-            raise ResultFileError(file, f"expected an object, got {_kind(item)}", where)
+            raise ResultFileError(file, f"expected an object, got {kind_of(item)}", where)
         if not isinstance(item.get("id"), str) or not item["id"]:
             raise ResultFileError(
                 file, f"expected a non-empty string, got {item.get('id')!r}", f"{where}.id"
@@ -341,7 +224,7 @@ def _parse_runs(raw: Any, file: str) -> list[Run]:
         env = item.get("environment")
         if not isinstance(env, dict):
             raise ResultFileError(
-                file, f"expected an object, got {_kind(env)}", f"{where}.environment"
+                file, f"expected an object, got {kind_of(env)}", f"{where}.environment"
             )
         plugins = item.get("plugins", [])
         if not isinstance(plugins, list) or not all(isinstance(p, dict) for p in plugins):
@@ -365,12 +248,12 @@ def _parse_runs(raw: Any, file: str) -> list[Run]:
 
 def _parse_specs(raw: Any, file: str) -> dict[str, SpecInfo]:
     if not isinstance(raw, dict):
-        raise ResultFileError(file, f"expected an object, got {_kind(raw)}", "specs")
+        raise ResultFileError(file, f"expected an object, got {kind_of(raw)}", "specs")
     specs = {}
     for spec_id, info in raw.items():
         if not isinstance(info, dict):
             raise ResultFileError(
-                file, f"expected an object, got {_kind(info)}", f"specs.{spec_id}"
+                file, f"expected an object, got {kind_of(info)}", f"specs.{spec_id}"
             )
         known = {
             k: str(info[k]) for k in ("title", "family", "family_title", "source") if k in info

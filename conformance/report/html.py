@@ -9,7 +9,8 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-from conformance.report.model import BASELINE, LEGEND, Cell, Report, failure_facts
+from conformance.report.failures import failure_facts
+from conformance.report.model import BASELINE, LEGEND, Cell, Report
 from conformance.report.text import (
     detail_table,
     environment_table,

@@ -7,13 +7,13 @@ from pathlib import Path
 
 from tabulate import tabulate
 
+from conformance.report.failures import failure_facts
 from conformance.report.model import (
     BASELINE,
     LEGEND,
     Cell,
     Report,
     Summary,
-    failure_facts,
     format_seconds,
     format_speedup,
 )
