@@ -24,7 +24,7 @@ from conformance.session import Session
 from conformance.spec import Spec
 
 TIME_AXIS = "T"
-"""A symbol whose first axis is named ``T`` is a sequence: its first index is the time step."""
+"""A symbol with an axis named ``T`` is a sequence: its index on that axis is the time step."""
 _WORST = re.compile(r"^(?:grad )?(?P<name>\w+)\[(?P<index>[\d, ]+)\]$")
 NOT_REPRODUCIBLE = "registered directly (not a module or entry point): no command re-runs it"
 
@@ -56,14 +56,15 @@ def _plugin_source(plugin: str, registry: Registry | None) -> str:
 
 
 def time_step(spec: Spec, worst: str | None) -> int | None:
-    """The time step of ``worst`` (``h[3, 1]`` → 3) when its symbol's first axis is ``T``."""
+    """The time step of ``worst`` (``hs[3, 1, 0]`` → 3) when its symbol has a ``T`` axis."""
     match = _WORST.match(worst or "")
     if not match or match["name"] not in spec.symbols:
         return None
-    shape = spec.symbols[match["name"]].shape
-    if not shape or shape[0].strip() != TIME_AXIS:
+    axes = [axis.strip() for axis in spec.symbols[match["name"]].shape]
+    index = match["index"].split(",")
+    if TIME_AXIS not in axes or len(index) != len(axes):
         return None
-    return int(match["index"].split(",")[0])
+    return int(index[axes.index(TIME_AXIS)])
 
 
 def inputs_of(result: CheckResult, session: Session) -> dict[str, np.ndarray]:

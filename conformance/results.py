@@ -54,7 +54,7 @@ class CheckResult:
     plugin: str = ""
     """Plugin that registered the backend."""
     time_step: int | None = None
-    """For sequence outputs (first axis ``T``), the time step of ``worst``."""
+    """For sequence arrays (an axis named ``T``), the time step of ``worst``."""
     rerun: str = ""
     """One command line that re-runs exactly this check with the same seed and sizes."""
     inputs_file: str | None = None
