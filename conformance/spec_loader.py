@@ -664,15 +664,15 @@ def _expressions(
             node = parse_expression(source, where=field_)
             if scope is not None:
                 _check_names(node, scope, source, field_)
-            for called, _call in called_names(node):
-                if called not in FUNCTIONS:
-                    raise unknown_name_error(called, FUNCTIONS, kind="function", where=field_)
             if spec_references(node):
                 raise ExpressionError(
                     f"spec reference in {source!r}",
                     field=field_,
                     hint="only the function table: the identity runs kernels, not specs",
                 )
+            for called, _call in called_names(node):
+                if called not in FUNCTIONS:
+                    raise unknown_name_error(called, FUNCTIONS, kind="function", where=field_)
         except ExpressionError as exc:
             raise SpecError(
                 exc.problem, file=file, field=exc.field or field_, hint=exc.hint
