@@ -133,6 +133,7 @@ def scan(
 
 scan.takes_scope = True  # type: ignore[attr-defined]
 
+
 def tree(step: SpecFunction, *, _scope: Mapping[str, Any], children: Array, **given: Any) -> tuple:
     """Apply the ``step`` spec bottom-up over a binary tree (post-order).
 
