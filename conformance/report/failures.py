@@ -12,6 +12,8 @@ from conformance.results import CheckResult
 class FailureFacts:
     """One failure, told the same way by every renderer."""
 
+    status: str
+    """``fail`` or ``error``."""
     title: str
     message: str
     amount: str
@@ -23,9 +25,8 @@ class FailureFacts:
 def failure_facts(result: CheckResult, *, machine_label: bool = False) -> FailureFacts:
     """What failed, by how much, where, and how to re-run it."""
     backend = f"{result.backend}@{result.machine}" if machine_label else result.backend
-    version = f" {result.backend_version}" if result.backend_version else ""
+    version = f" v{result.backend_version}" if result.backend_version not in ("", "0") else ""
     title = f"{result.spec} · {backend}{version} · {result.dtype} · {result.check}"
-    title += f": {result.status.value}"
     amount = []
     if result.max_abs is not None:
         amount.append(f"max abs err {result.max_abs:.3g}")
@@ -45,6 +46,7 @@ def failure_facts(result: CheckResult, *, machine_label: bool = False) -> Failur
         where.append(f"case {result.case} ({sizes})")
     where.append(f"seed {result.seed}")
     return FailureFacts(
+        status=result.status.value,
         title=title,
         message=result.message,
         amount="; ".join(amount) or "—",

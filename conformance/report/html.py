@@ -101,7 +101,7 @@ def _failures(report: Report, base_dir: Path | None) -> str:
     for result in report.failures:
         facts = failure_facts(result, machine_label=machines)
         parts = [
-            f"<h3>{escape(facts.title)}</h3>",
+            f"<h3>{escape(facts.title)}: {escape(facts.status)}</h3>",
             f"<p>{escape(facts.message)}</p>",
             f"<p>by how much: {escape(facts.amount)}<br>"
             f"where: <code>{escape(facts.where)}</code></p>",

@@ -153,7 +153,7 @@ def render_terminal(
         ]
     for number, result in enumerate(report.failures, 1):
         facts = failure_facts(result, machine_label=len({c.machine for c in report.columns}) > 1)
-        out += [f"FAIL {number}. {facts.title}", f"  {facts.message}"]
+        out += [f"{facts.status.upper()} {number}. {facts.title}", f"  {facts.message}"]
         out += [f"  by how much: {facts.amount}", f"  where: {facts.where}"]
         out.append(f"  re-run: {facts.rerun or '(no command: backend registered directly)'}")
         if link := _link(facts.inputs_file, base_dir):
@@ -205,7 +205,8 @@ def render_markdown(report: Report, *, base_dir: Path | None = None) -> str:
     machines = len({c.machine for c in report.columns}) > 1
     for number, result in enumerate(report.failures, 1):
         facts = failure_facts(result, machine_label=machines)
-        out += [f"{number}. **{_md_escape(facts.title)}**  ", f"   {facts.message}  "]
+        out += [f"{number}. **{_md_escape(facts.title)}**: {facts.status}  "]
+        out += [f"   {_md_escape(facts.message)}  "]
         out += [f"   by how much: {facts.amount}  ", f"   where: `{facts.where}`  "]
         if link := _link(facts.inputs_file, base_dir):
             out.append(f"   inputs: [`{link}`]({link})  ")
