@@ -99,6 +99,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return COMMANDS[args.command](args, argv)
     except ConformanceError as exc:
         return _fail(str(exc))
+    except BrokenPipeError:  # `conformance list | head`: the reader left, nothing to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except OSError as exc:
         return _fail(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "))
     except KeyboardInterrupt:
@@ -115,8 +118,10 @@ def command_list(args: argparse.Namespace, argv: list[str]) -> int:
     """Print the specs, check kinds, backends and the health of every plugin."""
     catalog = load_catalog()
     registry = load_registry(split_csv(args.plugin))
-    specs = [[s.id, s.title, s.source or catalog.families[s.family].get("source", "")]
-             for s in catalog.specs.values()]  # fmt: skip
+    specs = [
+        [s.id, s.title, s.source or catalog.families[s.family].get("source", "")]
+        for s in catalog.specs.values()
+    ]
     print(f"Specs ({len(specs)})")
     print(tabulate(specs, headers=["id", "title", "source"], maxcolwidths=[None, 30, 60]))
     print(f"\nCheck kinds ({len(CHECKS)})")
@@ -131,7 +136,9 @@ def command_list(args: argparse.Namespace, argv: list[str]) -> int:
         if backends
         else "none"
     )
-    print(f"\nPlugins ({len(registry.health)})")
+    states = [h.state for h in registry.health]
+    counts = ", ".join(f"{states.count(s)} {s}" for s in ("loaded", "failed", "blocked"))
+    print(f"\nPlugins ({len(states)} discovered: {counts})")
     headers = ["plugin", "source", "state", "backends", "reason"]
     widths = [None, 50, None, None, 60]
     print(tabulate(_health_rows(registry), headers=headers, maxcolwidths=widths))
