@@ -1,4 +1,10 @@
-"""``fused-gate``: the LSTM cell with all four gates in one GEMM.
+"""``fused-gate``: gate weights stacked into one GEMM, buffers preallocated.
+
+LSTM: one (4H, H + D) GEMM for all four gates; over a sequence, one GEMM for the input
+projection of every step and weight gradients as single GEMMs outside the time loop.
+Elman RNN: [W_x | W_h] fused. S-LSTM: the gates that see the same inputs stacked.
+CTC has no gates to fuse, so this backend has no CTC module and the report shows
+those specs as not implemented.
 
 The backend's kernels live in one module per spec family (each with a ``KERNELS``
 dict); this module registers all of them as the
@@ -26,8 +32,8 @@ def conformance_register_backends(register: BackendRegistry) -> None:
         Backend(
             name="fused-gate",
             version=__version__,
-            description="One (4H, H+D) GEMM for all four gates, preallocated buffers, "
-            "in-place ufuncs.",
+            description="Stacked gate weights in one GEMM, input projections of all steps in "
+            "one GEMM, preallocated buffers, in-place ufuncs; no CTC (nothing to fuse).",
             kernels=family_kernels(__name__),
         )
     )

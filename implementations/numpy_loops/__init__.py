@@ -1,4 +1,8 @@
-"""``numpy-loops``: the LSTM cell as a seed notebook writes it.
+"""``numpy-loops``: every family as a seed notebook writes it.
+
+Python loops over batch rows and time steps, each row a column vector, one matmul per
+gate: the textbook form, and the baseline every speedup in the report is measured
+against.
 
 The backend's kernels live in one module per spec family (each with a ``KERNELS``
 dict); this module registers all of them as the
@@ -26,8 +30,8 @@ def conformance_register_backends(register: BackendRegistry) -> None:
         Backend(
             name="numpy-loops",
             version=__version__,
-            description="Textbook NumPy: a Python loop over batch rows, column vectors, "
-            "one matmul per gate.",
+            description="Textbook NumPy: Python loops over batch rows and time steps, column "
+            "vectors, one matmul per gate.",
             kernels=family_kernels(__name__),
         )
     )

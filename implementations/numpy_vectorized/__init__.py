@@ -1,4 +1,4 @@
-"""``numpy-vectorized``: the LSTM cell batched over rows, one matmul per gate.
+"""``numpy-vectorized``: every family batched over rows, one matmul per gate.
 
 The backend's kernels live in one module per spec family (each with a ``KERNELS``
 dict); this module registers all of them as the
@@ -26,7 +26,7 @@ def conformance_register_backends(register: BackendRegistry) -> None:
         Backend(
             name="numpy-vectorized",
             version=__version__,
-            description="NumPy batched over rows: z @ W.T + b, one matmul per gate.",
+            description="NumPy batched over rows: z @ W.T + b, one matmul per gate and step.",
             kernels=family_kernels(__name__),
         )
     )
