@@ -151,7 +151,12 @@ def _health_rows(registry: Registry) -> list[list[str]]:
 
 
 def command_run(args: argparse.Namespace, argv: list[str]) -> int:
-    """Run the selected checks, save what was asked, print the report; 0 conforms, 1 fails."""
+    """Run the selected checks, save what was asked, print the report.
+
+    0 when every selected backend conforms, 1 when a check fails. A discovered plugin
+    that fails to load does not stop the others: they are checked and reported, and
+    the run then exits 2 naming the broken plugin.
+    """
     selection = Selection(
         backends=split_csv(args.backend),
         specs=split_csv(args.spec),
@@ -164,11 +169,12 @@ def command_run(args: argparse.Namespace, argv: list[str]) -> int:
         format_for_path(args.report)  # a bad suffix fails now, not after the run
     session = Session.load(selection)
     failed = [h for h in session.registry.health if h.state == "failed"]
-    if failed:
-        raise PluginError(
-            "; ".join(f"plugin {h.name!r} ({h.source}) failed to load: {h.reason}" for h in failed)
-            + f" (fix it, or block it with {BLOCK_ENV_VAR}={','.join(h.name for h in failed)})"
-        )
+    broken_plugins = (
+        "; ".join(f"plugin {h.name!r} ({h.source}) failed to load: {h.reason}" for h in failed)
+        + f" (fix it, or block it with {BLOCK_ENV_VAR}={','.join(h.name for h in failed)})"
+    )
+    if failed:  # said now, and again at the end; the other backends are still checked
+        print(f"conformance: warning: {broken_plugins}", file=sys.stderr)
     requests = session.requests()
     recorder = Recorder(session, command=shlex.join(["conformance", *argv]), machine=args.machine)
     bar = ProgressBar(len(requests), enabled=not args.no_progress and wants_progress())
@@ -193,6 +199,8 @@ def command_run(args: argparse.Namespace, argv: list[str]) -> int:
     sys.stdout.write(
         render(results, args.format, base_dir=Path.cwd(), color=color, detail=args.detail)
     )
+    if failed:
+        raise PluginError(broken_plugins)
     return EXIT_OK if all(r.ok for r in results.results) else EXIT_FAILED
 
 
