@@ -168,6 +168,11 @@ def tree(step: SpecFunction, *, _scope: Mapping[str, Any], children: Array, **gi
         )
     leaves = {o: given.pop(o) for o in carried}
     pinned = {n: None for pair in pairs.values() for n in pair}  # bound per node below
+    if set(given) & set(pinned):
+        raise EvaluationError(
+            f"{where}: {', '.join(sorted(set(given) & set(pinned)))} come(s) from the children; "
+            f"pass leaf values as {', '.join(f'{o}=...' for o in carried)}"
+        )
     params = step.bind({**_scope, **pinned}, given)
     table = {o: list(leaves[o]) for o in carried}
     links = _tree_links(np.asarray(children), len(table[carried[0]]), where)

@@ -162,6 +162,14 @@ def test_tree_rejects_invalid_children(toy, children, message):
         Oracle(toy.specs).interpreter.run(spec.equations, {**inputs, "children": children})
 
 
+def test_tree_rejects_a_child_state_passed_as_keyword(toy):
+    oracle = Oracle(toy.specs)
+    tree, step = oracle.interpreter.functions["tree"], oracle.interpreter.references["toy.node"]
+    leaves = {"u": np.zeros((4, 2)), "v": np.zeros((4, 2))}
+    with pytest.raises(EvaluationError, match=r"u_L come\(s\) from the children; pass leaf"):
+        tree(step, _scope={"w": np.zeros(2)}, children=UNBALANCED, u_L=np.zeros(2), **leaves)
+
+
 def test_tree_rejects_step_without_left_right_states(toy):
     inputs = {"children": UNBALANCED, "leaf_u": np.zeros((4, 2)), "w": np.zeros(2)}
     with pytest.raises(EvaluationError, match=r"two role-'state' inputs \(left, right\)"):
