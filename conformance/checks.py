@@ -70,6 +70,20 @@ class CheckContext:
             if s.kind == "float"
         }
 
+    def reference(self, case: int, inputs: Arrays, *, stability: bool = False) -> dict[str, Array]:
+        """The oracle's outputs for this case's inputs, computed once for all backends."""
+        stream = "stability" if stability else "inputs"
+        key = ("evaluate", self.spec.id, self.seed, case, self.dtype, stream)
+        return self.oracle.memo(key, lambda: self.oracle.evaluate(self.spec, inputs))
+
+    def reference_vjp(self, case: int, inputs: Arrays, cotangents: Arrays) -> dict[str, Array]:
+        """uᵀJ for every differentiable input, element by element, computed once."""
+        key = ("vjp", self.spec.id, self.seed, case, self.dtype)
+        spec = self.spec
+        return self.oracle.memo(
+            key, lambda: self.oracle.vjp(spec, inputs, cotangents, spec.differentiable)
+        )
+
     def label(self, sizes: Sizes) -> str:
         """``[lstm.cell(B=3, D=5, H=4), fused-gate, float32, seed=0]`` for messages."""
         case = self.spec.describe_sizes(sizes)
@@ -161,7 +175,7 @@ def check_numeric(ctx: CheckContext, case: int, sizes: Sizes) -> Measurement:
     """Outputs match the oracle within the spec's tolerance for the dtype."""
     inputs = ctx.inputs(case, sizes)
     outputs = ctx.forward(inputs)
-    measured = _compare_outputs(ctx, outputs, ctx.oracle.evaluate(ctx.spec, inputs), sizes)
+    measured = _compare_outputs(ctx, outputs, ctx.reference(case, inputs), sizes)
     if not measured.ok or case != _largest_case(ctx.spec):
         return measured
     times = []
@@ -182,7 +196,7 @@ def check_stability(ctx: CheckContext, case: int, sizes: Sizes) -> Measurement:
     inputs = ctx.inputs(case, sizes, domains=ctx.spec.stability)
     with np.errstate(all="ignore"):
         outputs = ctx.forward(inputs)
-    reference = ctx.oracle.evaluate(ctx.spec, inputs)
+    reference = ctx.reference(case, inputs, stability=True)
     problems = _shape_problems(ctx, outputs, sizes)
     for name in [] if problems else ctx.spec.outputs:
         lost = np.isfinite(reference[name]) & ~np.isfinite(np.asarray(outputs[name], np.float64))
@@ -286,7 +300,7 @@ def check_gradient(ctx: CheckContext, case: int, sizes: Sizes) -> Measurement:
         return Measurement(False, "; ".join(problems) + f" {ctx.label(sizes)}")
     elements = sum(inputs[n].size for n in spec.differentiable)
     if elements <= FULL_GRADIENT_LIMIT:
-        reference = ctx.oracle.vjp(spec, inputs, cotangents, spec.differentiable)
+        reference = ctx.reference_vjp(case, inputs, cotangents)
         found = [compare(f"grad {n}", grads[n], reference[n], tol) for n in spec.differentiable]
     else:
         found = _directional(ctx, inputs, cotangents, grads, tol, case)
@@ -304,13 +318,20 @@ def _directional(
     tol: Tolerance,
     case: int,
 ) -> list[Discrepancy]:
-    rng = case_rng(ctx.seed, ctx.spec.id, case, "directions")
+    directions = _directions(ctx, inputs, case)
+    key = ("directional", ctx.spec.id, ctx.seed, case, ctx.dtype)
+    references = ctx.oracle.memo(
+        key,
+        lambda: {
+            (name, k): ctx.oracle.project(ctx.oracle.jvp(ctx.spec, inputs, {name: v}), cotangents)
+            for (name, k), v in directions.items()
+        },
+    )
     found = []
     for name in ctx.spec.differentiable:
         g = np.asarray(grads[name], np.float64)
         for k in range(DIRECTIONS):
-            v = rng.normal(0.0, 1.0, g.shape)
-            expected = ctx.oracle.project(ctx.oracle.jvp(ctx.spec, inputs, {name: v}), cotangents)
+            v, expected = directions[name, k], references[name, k]
             actual = float(np.vdot(g, v))
             # The inner product sums n terms: scale the elementwise tolerance accordingly.
             scale = Tolerance(
@@ -426,6 +447,16 @@ def check_reversal(ctx: CheckContext, case: int, sizes: Sizes) -> Measurement:
         f"{bad.describe()}: {bad.name} should equal {source} of {call} {ctx.label(sizes)}",
         bad,
     )
+
+
+def _directions(ctx: CheckContext, inputs: Arrays, case: int) -> dict[tuple[str, int], Array]:
+    """The seeded random directions v, ``DIRECTIONS`` per differentiable input."""
+    rng = case_rng(ctx.seed, ctx.spec.id, case, "directions")
+    return {
+        (name, k): rng.normal(0.0, 1.0, np.shape(inputs[name]))
+        for name in ctx.spec.differentiable
+        for k in range(DIRECTIONS)
+    }
 
 
 def _largest_case(spec: Spec) -> int:

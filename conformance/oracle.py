@@ -8,8 +8,9 @@ rounding (no subtractive cancellation), so no gradient is ever written by hand.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -20,6 +21,7 @@ from conformance.spec import Spec
 from conformance.typing import Array, Arrays
 
 COMPLEX_STEP = 1e-20
+T = TypeVar("T")
 
 
 class EvaluationError(ConformanceError):
@@ -224,12 +226,34 @@ def _tree_links(children: Array, leaves: int, where: str) -> list[tuple[int, int
 class Oracle:
     """Evaluates specs (float64 or complex128) and their reference derivatives."""
 
-    def __init__(self, specs: Mapping[str, Spec]) -> None:
+    def __init__(self, specs: Mapping[str, Spec], *, memo_size: int = 4096) -> None:
         self.specs = specs
         self.interpreter = Interpreter(
             {**FUNCTIONS, "scan": scan, "tree": tree},
             {spec_id: SpecFunction(spec, self) for spec_id, spec in specs.items()},
         )
+        self._memo: OrderedDict[Hashable, Any] = OrderedDict()
+        self._memo_size = memo_size
+
+    def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()``, remembered under ``key`` (least recently used entries go first).
+
+        The checks key references by (kind, spec, seed, case, dtype, stream): the inputs
+        are a pure function of those, so every backend is compared with one reference
+        instead of recomputing it (the element-wise gradient reference costs one oracle
+        run per input element). Arrays are stored read-only.
+        """
+        if key in self._memo:
+            self._memo.move_to_end(key)
+            return self._memo[key]
+        value = compute()
+        for array in value.values() if isinstance(value, dict) else ():
+            if isinstance(array, np.ndarray):
+                array.flags.writeable = False
+        self._memo[key] = value
+        if len(self._memo) > self._memo_size:
+            self._memo.popitem(last=False)
+        return value
 
     def evaluate(self, spec: Spec, inputs: Arrays) -> dict[str, Array]:
         """The spec's outputs for ``inputs`` (float inputs are taken in at least float64)."""
