@@ -73,16 +73,28 @@ class CheckContext:
     def reference(self, case: int, inputs: Arrays, *, stability: bool = False) -> dict[str, Array]:
         """The oracle's outputs for this case's inputs, computed once for all backends."""
         stream = "stability" if stability else "inputs"
-        key = ("evaluate", self.spec.id, self.seed, case, self.dtype, stream)
+        key = ("evaluate", stream, *self._memo_key(case, inputs))
         return self.oracle.memo(key, lambda: self.oracle.evaluate(self.spec, inputs))
 
     def reference_vjp(self, case: int, inputs: Arrays, cotangents: Arrays) -> dict[str, Array]:
         """uᵀJ for every differentiable input, element by element, computed once."""
-        key = ("vjp", self.spec.id, self.seed, case, self.dtype)
+        key = ("vjp", *self._memo_key(case, inputs))
         spec = self.spec
         return self.oracle.memo(
             key, lambda: self.oracle.vjp(spec, inputs, cotangents, spec.differentiable)
         )
+
+    def _memo_key(self, case: int, inputs: Arrays) -> tuple:
+        """What a case's reference is a pure function of: the spec's equations and domains,
+        the seed, the case and the shapes drawn."""
+        spec = self.spec
+        shapes = tuple((name, np.shape(value)) for name, value in inputs.items())
+        definition = (
+            tuple(st.source for st in spec.equations),
+            tuple((s.name, s.domain) for s in spec.input_symbols),
+            tuple(sorted(spec.stability.items())),
+        )
+        return (spec.id, definition, self.seed, case, self.dtype, shapes)
 
     def label(self, sizes: Sizes) -> str:
         """``[lstm.cell(B=3, D=5, H=4), fused-gate, float32, seed=0]`` for messages."""
@@ -319,7 +331,7 @@ def _directional(
     case: int,
 ) -> list[Discrepancy]:
     directions = _directions(ctx, inputs, case)
-    key = ("directional", ctx.spec.id, ctx.seed, case, ctx.dtype)
+    key = ("directional", *ctx._memo_key(case, inputs))
     references = ctx.oracle.memo(
         key,
         lambda: {
