@@ -1,0 +1,65 @@
+"""Validating single fields of a spec file: keys, types, names, with did-you-mean hints.
+
+Shared by :mod:`conformance.spec_loader` and :mod:`conformance.identity_fields`.
+Every error is a :class:`SpecError` naming the file and the field.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from conformance.errors import SpecError
+from conformance.expr import called_names, free_names, unknown_name_error
+from conformance.primitives import FUNCTIONS
+
+ORACLE_PRIMITIVES = frozenset({"scan", "tree"})
+"""Functions the oracle adds to the table because they need spec functions."""
+
+
+def check_keys(table: Mapping[str, Any], allowed: set[str], file: str, field_: str) -> None:
+    for key in table:
+        if key not in allowed:
+            close = difflib.get_close_matches(key, allowed, n=1)
+            hint = (
+                f"did you mean {close[0]!r}?" if close else f"allowed: {', '.join(sorted(allowed))}"
+            )
+            raise SpecError(f"unknown key {key!r}", file=file, field=field_, hint=hint)
+
+
+def require(table: Mapping[str, Any], key: str, kind: type, file: str, field_: str) -> Any:
+    if key not in table:
+        raise SpecError(f"missing required key {key!r}", file=file, field=field_)
+    value = table[key]
+    if not isinstance(value, kind):
+        raise SpecError(
+            f"{key} = {value!r} should be a {kind.__name__}", file=file, field=f"{field_}.{key}"
+        )
+    return value
+
+
+def string_list(table: Mapping[str, Any], key: str, file: str, where: str) -> list[str]:
+    value = table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise SpecError(f"{key} = {value!r} should be a list of strings", file=file, field=where)
+    return value
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f"did you mean {close[0]!r}?" if close else ""
+
+
+def check_names(node: ast.AST, scope: set[str], source: str, where: str) -> None:
+    for name in sorted(free_names(node)):
+        if name not in scope:
+            raise unknown_name_error(name, scope, kind="symbol", where=where)
+    for name, _call in called_names(node):
+        if "." in name:
+            continue  # a spec reference, resolved once every file is loaded
+        if name not in FUNCTIONS and name not in ORACLE_PRIMITIVES:
+            raise unknown_name_error(
+                name, [*FUNCTIONS, *ORACLE_PRIMITIVES], kind="function", where=where
+            )
