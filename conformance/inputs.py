@@ -74,6 +74,10 @@ def _domain_functions(rng: np.random.Generator, shape: tuple[int, ...]) -> dict[
     }
 
 
+DOMAIN_FUNCTIONS = frozenset(_domain_functions(np.random.default_rng(0), ()))
+"""The functions a symbol's ``domain`` may call (``normal(0, 1)``, ``extreme(1000)``, …)."""
+
+
 def draw(
     symbol: Symbol, sizes: Sizes, rng: np.random.Generator, domain: str | None = None
 ) -> Array:

@@ -27,6 +27,7 @@ from conformance.expr import (
     spec_references,
     unknown_name_error,
 )
+from conformance.inputs import DOMAIN_FUNCTIONS
 from conformance.spec import (
     DTYPES,
     ROLES,
@@ -43,7 +44,6 @@ from conformance.spec_fields import (
     string_list,
 )
 
-DOMAIN_FUNCTIONS = frozenset({"normal", "uniform", "extreme", "integers", "binary_tree", "cycle"})
 INVARIANT_NAMES = frozenset({"atol", "rtol"})
 
 _FAMILY_KEYS = {"id", "title", "source", "description"}
