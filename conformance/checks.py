@@ -129,6 +129,21 @@ class CheckContext:
         return result
 
 
+def _problems(ctx: CheckContext, problems: list[str], sizes: Sizes) -> Measurement:
+    """A pass when ``problems`` is empty, else a failure listing them, labelled with the case."""
+    if not problems:
+        return Measurement(True)
+    return Measurement(False, "; ".join(problems) + f" {ctx.label(sizes)}")
+
+
+def _worst_of(ctx: CheckContext, found: list[Discrepancy], sizes: Sizes) -> Measurement:
+    """A pass carrying the worst discrepancy when every one is within tolerance, else a failure."""
+    bad = worst(found)
+    if bad is None or bad.ok:
+        return Measurement(True, discrepancy=bad)
+    return Measurement(False, f"{bad.describe()} {ctx.label(sizes)}", bad)
+
+
 def _shape_problems(ctx: CheckContext, outputs: Mapping[str, Array], sizes: Sizes) -> list[str]:
     problems = []
     for symbol in ctx.spec.output_symbols:
@@ -149,9 +164,7 @@ def _shape_problems(ctx: CheckContext, outputs: Mapping[str, Array], sizes: Size
 def check_shape(ctx: CheckContext, case: int, sizes: Sizes) -> Measurement:
     """Every output is present with the spec's shape at these sizes."""
     problems = _shape_problems(ctx, ctx.forward(ctx.inputs(case, sizes)), sizes)
-    return Measurement(
-        not problems, "; ".join(problems) + f" {ctx.label(sizes)}" if problems else ""
-    )
+    return _problems(ctx, problems, sizes)
 
 
 def check_dtype(ctx: CheckContext, case: int, sizes: Sizes) -> Measurement:
@@ -165,9 +178,7 @@ def check_dtype(ctx: CheckContext, case: int, sizes: Sizes) -> Measurement:
         want = np.dtype(ctx.dtype) if symbol.kind == "float" else np.dtype(np.int64)
         if have != want:
             problems.append(f"out[{symbol.name!r}].dtype={have}, but should be {want}")
-    return Measurement(
-        not problems, "; ".join(problems) + f" {ctx.label(sizes)}" if problems else ""
-    )
+    return _problems(ctx, problems, sizes)
 
 
 def _compare_outputs(
@@ -175,12 +186,9 @@ def _compare_outputs(
 ) -> Measurement:
     problems = _shape_problems(ctx, outputs, sizes)
     if problems:
-        return Measurement(False, "; ".join(problems) + f" {ctx.label(sizes)}")
+        return _problems(ctx, problems, sizes)
     found = [compare(n, outputs[n], reference[n], ctx.tolerance) for n in ctx.spec.outputs]
-    bad = worst(found)
-    if bad is None or bad.ok:
-        return Measurement(True, discrepancy=bad)
-    return Measurement(False, f"{bad.describe()} {ctx.label(sizes)}", bad)
+    return _worst_of(ctx, found, sizes)
 
 
 def check_numeric(ctx: CheckContext, case: int, sizes: Sizes) -> Measurement:
@@ -219,15 +227,12 @@ def check_stability(ctx: CheckContext, case: int, sizes: Sizes) -> Measurement:
                 f"({reference[name][tuple(index)]:.9g})"
             )
     if problems:
-        return Measurement(False, "; ".join(problems) + f" {ctx.label(sizes)}")
+        return _problems(ctx, problems, sizes)
     # Rounding the pre-activations of inputs of size S costs about S·eps: scale atol by S.
     scale = max(1.0, max(float(np.max(np.abs(inputs[n]))) for n in ctx.spec.stability))
     tol = Tolerance(ctx.tolerance.atol * scale, ctx.tolerance.rtol)
     found = [compare(n, outputs[n], reference[n], tol) for n in ctx.spec.outputs]
-    bad = worst(found)
-    if bad is None or bad.ok:
-        return Measurement(True, discrepancy=bad)
-    return Measurement(False, f"{bad.describe()} {ctx.label(sizes)}", bad)
+    return _worst_of(ctx, found, sizes)
 
 
 def check_invariants(ctx: CheckContext, case: int, sizes: Sizes) -> Measurement:
@@ -236,7 +241,7 @@ def check_invariants(ctx: CheckContext, case: int, sizes: Sizes) -> Measurement:
     outputs = ctx.forward(inputs)
     problems = _shape_problems(ctx, outputs, sizes)
     if problems:
-        return Measurement(False, "; ".join(problems) + f" {ctx.label(sizes)}")
+        return _problems(ctx, problems, sizes)
     tol = ctx.tolerance
     env = {
         **{k: np.asarray(v, np.float64) if v.dtype.kind == "f" else v for k, v in inputs.items()},
@@ -309,17 +314,14 @@ def check_gradient(ctx: CheckContext, case: int, sizes: Sizes) -> Measurement:
                 f"grad[{name!r}].dtype={np.asarray(grads[name]).dtype}, but should be {ctx.dtype}"
             )
     if problems:
-        return Measurement(False, "; ".join(problems) + f" {ctx.label(sizes)}")
+        return _problems(ctx, problems, sizes)
     elements = sum(inputs[n].size for n in spec.differentiable)
     if elements <= FULL_GRADIENT_LIMIT:
         reference = ctx.reference_vjp(case, inputs, cotangents)
         found = [compare(f"grad {n}", grads[n], reference[n], tol) for n in spec.differentiable]
     else:
         found = _directional(ctx, inputs, cotangents, grads, tol, case)
-    bad = worst(found)
-    if bad is None or bad.ok:
-        return Measurement(True, discrepancy=bad)
-    return Measurement(False, f"{bad.describe()} {ctx.label(sizes)}", bad)
+    return _worst_of(ctx, found, sizes)
 
 
 def _directional(
@@ -438,7 +440,7 @@ def check_reversal(ctx: CheckContext, case: int, sizes: Sizes) -> Measurement:
     needed = sorted({n for e in reversal.outputs.values() for n in free_names(e.expr)} - set(sizes))
     problems += [f"{call} returned no {n!r}" for n in needed if n not in theirs]
     if problems:
-        return Measurement(False, "; ".join(problems) + f" {ctx.label(sizes)}")
+        return _problems(ctx, problems, sizes)
     env = {**{n: np.asarray(v) for n, v in theirs.items()}, **sizes}
     expected = {name: interpreter.eval(e.expr, env) for name, e in reversal.outputs.items()}
     problems += [
@@ -448,7 +450,7 @@ def check_reversal(ctx: CheckContext, case: int, sizes: Sizes) -> Measurement:
         if np.shape(expected[name]) != np.shape(outputs[name])
     ]
     if problems:
-        return Measurement(False, "; ".join(problems) + f" {ctx.label(sizes)}")
+        return _problems(ctx, problems, sizes)
     found = [compare(n, outputs[n], expected[n], ctx.tolerance) for n in reversal.outputs]
     bad = worst(found)
     if bad is None or bad.ok:
