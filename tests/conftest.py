@@ -1,12 +1,52 @@
-"""Shared builders for the result, report and CLI tests: results and result sets as data."""
+"""Shared fixtures: the shipped catalog and its oracle, a way to run one check on an inline
+kernel, and builders of results and result sets as data for the report and CLI tests."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
+from conformance import Backend, Kernel
+from conformance.engine import CheckRequest, run_check
 from conformance.environment import Environment
+from conformance.oracle import Oracle
 from conformance.result_files import ResultSet, Run, SpecInfo
 from conformance.results import CheckResult, Status
+from conformance.spec import Spec
+from conformance.spec_loader import Catalog, load_catalog
+
+CheckKernel = Callable[..., CheckResult]
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    """Every shipped spec."""
+    return load_catalog()
+
+
+@pytest.fixture(scope="session")
+def oracle(catalog: Catalog) -> Oracle:
+    return Oracle(catalog.specs)
+
+
+@pytest.fixture
+def check_kernel(catalog: Catalog, oracle: Oracle) -> CheckKernel:
+    """``check_kernel(spec, check, forward, vjp=None, dtype="float64")``: one check of an
+    inline kernel, registered as the backend ``under-test``; ``spec`` is an id or a Spec."""
+
+    def run(
+        spec: str | Spec,
+        check_name: str,
+        forward: Callable,
+        vjp: Callable | None = None,
+        dtype: str = "float64",
+    ) -> CheckResult:
+        spec = catalog.get(spec) if isinstance(spec, str) else spec
+        backend = Backend("under-test", {spec.id: Kernel(forward, vjp)})
+        return run_check(CheckRequest(spec, backend, dtype, check_name), oracle)
+
+    return run
 
 
 def environment(machine: str = "cpu-box") -> Environment:

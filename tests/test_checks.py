@@ -9,26 +9,12 @@ check that cannot fail.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import pytest
 
 from conformance import Backend, Kernel
 from conformance.engine import CheckRequest, run_check
-from conformance.oracle import Oracle
-from conformance.results import CheckResult, Status
-from conformance.spec_loader import Catalog, load_catalog
-
-
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return load_catalog()
-
-
-@pytest.fixture(scope="module")
-def oracle(catalog: Catalog) -> Oracle:
-    return Oracle(catalog.specs)
+from conformance.results import Status
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
@@ -60,46 +46,29 @@ def cell_forward(inputs: dict, *, swap_gates: bool = False) -> dict:
     return {"h": o * np.tanh(c), "c": c}
 
 
-def check(
-    oracle: Oracle,
-    catalog: Catalog,
-    spec_id: str,
-    check_name: str,
-    forward: Callable,
-    vjp: Callable | None = None,
-    dtype: str = "float64",
-) -> CheckResult:
-    backend = Backend("under-test", {spec_id: Kernel(forward, vjp)})
-    return run_check(CheckRequest(catalog.get(spec_id), backend, dtype, check_name), oracle)
-
-
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize(
     "check_name",
     ["shape", "dtype", "numeric", "gradient", "invariants", "stability", "inputs_unmodified"],
 )
-def test_correct_forget_gate_passes_every_check(oracle, catalog, check_name, dtype):
-    result = check(
-        oracle, catalog, "lstm.forget_gate", check_name, forget_forward, forget_vjp, dtype
-    )
+def test_correct_forget_gate_passes_every_check(check_name, dtype, check_kernel):
+    result = check_kernel("lstm.forget_gate", check_name, forget_forward, forget_vjp, dtype)
     assert result.status is Status.PASS, result.message
 
 
-def test_numeric_catches_swapped_gate_weights(oracle, catalog):
-    result = check(
-        oracle, catalog, "lstm.cell", "numeric", lambda x: cell_forward(x, swap_gates=True)
-    )
+def test_numeric_catches_swapped_gate_weights(check_kernel):
+    result = check_kernel("lstm.cell", "numeric", lambda x: cell_forward(x, swap_gates=True))
     assert result.status is Status.FAIL
     assert result.tol_fraction > 1 and result.worst is not None
     assert "lstm.cell(B=3, D=5, H=4)" in result.message and "seed=0" in result.message
 
 
-def test_numeric_passes_unswapped_cell(oracle, catalog):
-    result = check(oracle, catalog, "lstm.cell", "numeric", cell_forward)
+def test_numeric_passes_unswapped_cell(check_kernel):
+    result = check_kernel("lstm.cell", "numeric", cell_forward)
     assert result.status is Status.PASS, result.message
 
 
-def test_gradient_catches_sigmoid_derivative_of_activated_value(oracle, catalog):
+def test_gradient_catches_sigmoid_derivative_of_activated_value(check_kernel):
     def vjp(inputs, cotangents):
         H = inputs["h_prev"].shape[-1]
         z = np.concatenate([inputs["h_prev"], inputs["x"]], axis=-1)
@@ -109,17 +78,14 @@ def test_gradient_catches_sigmoid_derivative_of_activated_value(oracle, catalog)
         dz = da @ inputs["W_f"]
         return {"h_prev": dz[:, :H], "x": dz[:, H:], "W_f": da.T @ z, "b_f": da.sum(axis=0)}
 
-    assert (
-        check(oracle, catalog, "lstm.forget_gate", "numeric", forget_forward, vjp).status
-        is Status.PASS
-    )
-    result = check(oracle, catalog, "lstm.forget_gate", "gradient", forget_forward, vjp)
+    assert check_kernel("lstm.forget_gate", "numeric", forget_forward, vjp).status is Status.PASS
+    result = check_kernel("lstm.forget_gate", "gradient", forget_forward, vjp)
     assert result.status is Status.FAIL
     assert result.worst.startswith("grad ")
     assert "× tolerance" in result.message
 
 
-def test_numeric_catches_transposed_recurrent_weight_block(oracle, catalog):
+def test_numeric_catches_transposed_recurrent_weight_block(check_kernel):
     def forward(inputs):
         H = inputs["h_prev"].shape[-1]
         W = inputs["W_f"]
@@ -127,52 +93,52 @@ def test_numeric_catches_transposed_recurrent_weight_block(oracle, catalog):
         a = inputs["h_prev"] @ W[:, :H] + inputs["x"] @ W[:, H:].T + inputs["b_f"]
         return {"f": sigmoid(a)}
 
-    result = check(oracle, catalog, "lstm.forget_gate", "numeric", forward)
+    result = check_kernel("lstm.forget_gate", "numeric", forward)
     assert result.status is Status.FAIL
     assert result.worst.startswith("f[")
 
 
-def test_dtype_catches_float32_in_float64_out(oracle, catalog):
+def test_dtype_catches_float32_in_float64_out(check_kernel):
     def forward(inputs):
         return {k: v.astype(np.float64) for k, v in forget_forward(inputs).items()}
 
-    result = check(oracle, catalog, "lstm.forget_gate", "dtype", forward, dtype="float32")
+    result = check_kernel("lstm.forget_gate", "dtype", forward, dtype="float32")
     assert result.status is Status.FAIL
     assert "out['f'].dtype=float64, but should be float32" in result.message
-    assert check(oracle, catalog, "lstm.forget_gate", "numeric", forward, dtype="float32").ok
+    assert check_kernel("lstm.forget_gate", "numeric", forward, dtype="float32").ok
 
 
-def test_shape_catches_squeezed_batch_axis_at_batch_size_one(oracle, catalog):
+def test_shape_catches_squeezed_batch_axis_at_batch_size_one(check_kernel):
     def forward(inputs):
         return {"f": np.squeeze(forget_forward(inputs)["f"])}
 
-    result = check(oracle, catalog, "lstm.forget_gate", "shape", forward)
+    result = check_kernel("lstm.forget_gate", "shape", forward)
     assert result.status is Status.FAIL
     assert result.sizes == {"B": 1, "D": 1, "H": 1}
     assert "out['f'].shape=(), but should be (1, 1) = (B, H)" in result.message
 
 
-def test_shape_catches_missing_output(oracle, catalog):
-    result = check(oracle, catalog, "lstm.cell", "shape", lambda x: {"h": cell_forward(x)["h"]})
+def test_shape_catches_missing_output(check_kernel):
+    result = check_kernel("lstm.cell", "shape", lambda x: {"h": cell_forward(x)["h"]})
     assert result.status is Status.FAIL
     assert "output 'c' is missing (returned 'h')" in result.message
 
 
-def test_gradient_catches_missing_and_misshapen_gradients(oracle, catalog):
+def test_gradient_catches_missing_and_misshapen_gradients(check_kernel):
     def vjp(inputs, cotangents):
         grads = forget_vjp(inputs, cotangents)
         del grads["b_f"]
         grads["W_f"] = grads["W_f"].T
         return grads
 
-    result = check(oracle, catalog, "lstm.forget_gate", "gradient", forget_forward, vjp)
+    result = check_kernel("lstm.forget_gate", "gradient", forget_forward, vjp)
     assert result.status is Status.FAIL
     assert "no gradient for 'b_f'" in result.message
     assert "grad['W_f'].shape=(9, 4), but should be (4, 9)" in result.message
 
 
-def test_gradient_without_vjp_is_not_implemented(oracle, catalog):
-    result = check(oracle, catalog, "lstm.forget_gate", "gradient", forget_forward, None)
+def test_gradient_without_vjp_is_not_implemented(check_kernel):
+    result = check_kernel("lstm.forget_gate", "gradient", forget_forward, None)
     assert result.status is Status.NOT_IMPLEMENTED
     assert result.ok
 
@@ -186,59 +152,57 @@ def test_missing_kernel_is_not_implemented(oracle, catalog):
     assert "partial has no kernel for lstm.cell" in result.message
 
 
-def test_inputs_unmodified_catches_in_place_write(oracle, catalog):
+def test_inputs_unmodified_catches_in_place_write(check_kernel):
     def forward(inputs):
         out = forget_forward(inputs)
         np.multiply(inputs["x"], 0.0, out=inputs["x"])  # scribbles over its input afterwards
         return out
 
-    result = check(oracle, catalog, "lstm.forget_gate", "inputs_unmodified", forward)
+    result = check_kernel("lstm.forget_gate", "inputs_unmodified", forward)
     assert result.status is Status.FAIL
     assert "modified input 'x' in place" in result.message
 
 
-def test_invariants_catch_unclipped_hard_sigmoid(oracle, catalog):
+def test_invariants_catch_unclipped_hard_sigmoid(check_kernel):
     def forward(inputs):
         z = np.concatenate([inputs["h_prev"], inputs["x"]], axis=-1)
         return {"f": 0.25 * (z @ inputs["W_f"].T + inputs["b_f"]) + 0.5}
 
-    result = check(oracle, catalog, "lstm.forget_gate", "invariants", forward)
+    result = check_kernel("lstm.forget_gate", "invariants", forward)
     assert result.status is Status.FAIL
     assert "invariant '0 <= f <= 1' does not hold" in result.message
 
 
-def test_stability_catches_overflowing_naive_tanh(oracle, catalog):
+def test_stability_catches_overflowing_naive_tanh(check_kernel):
     def forward(inputs):
         z = np.concatenate([inputs["h_prev"], inputs["x"]], axis=-1)
         e = np.exp(2 * (z @ inputs["W_c"].T + inputs["b_c"]))
         return {"g": (e - 1) / (e + 1)}  # inf / inf = NaN once the pre-activation passes ~355
 
-    assert check(oracle, catalog, "lstm.candidate", "numeric", forward).status is Status.PASS
-    result = check(oracle, catalog, "lstm.candidate", "stability", forward)
+    assert check_kernel("lstm.candidate", "numeric", forward).status is Status.PASS
+    result = check_kernel("lstm.candidate", "stability", forward)
     assert result.status is Status.FAIL
     assert "but should be finite" in result.message
 
 
-def test_backend_exception_is_an_error_naming_the_backend(oracle, catalog):
+def test_backend_exception_is_an_error_naming_the_backend(check_kernel):
     def forward(inputs):
         raise ValueError("boom")
 
-    result = check(oracle, catalog, "lstm.forget_gate", "numeric", forward)
+    result = check_kernel("lstm.forget_gate", "numeric", forward)
     assert result.status is Status.ERROR
     assert result.message.startswith("under-test raised ValueError: boom")
     assert not result.ok
 
 
-def test_forward_returning_a_tuple_is_an_error(oracle, catalog):
-    result = check(
-        oracle, catalog, "lstm.forget_gate", "numeric", lambda x: (forget_forward(x)["f"],)
-    )
+def test_forward_returning_a_tuple_is_an_error(check_kernel):
+    result = check_kernel("lstm.forget_gate", "numeric", lambda x: (forget_forward(x)["f"],))
     assert result.status is Status.ERROR
     assert "returned tuple, not a mapping" in result.message
 
 
-def test_numeric_reports_worst_case_and_timing_for_a_passing_backend(oracle, catalog):
-    result = check(oracle, catalog, "lstm.forget_gate", "numeric", forget_forward)
+def test_numeric_reports_worst_case_and_timing_for_a_passing_backend(check_kernel):
+    result = check_kernel("lstm.forget_gate", "numeric", forget_forward)
     assert result.status is Status.PASS
     assert 0 <= result.tol_fraction <= 1
     assert result.seconds is not None and result.seconds > 0

@@ -11,45 +11,17 @@ a check the mutation passes, so a failure is the bug's and nothing else's.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 
 import numpy as np
-import pytest
 
-from conformance import Backend, Kernel
-from conformance.engine import CheckRequest, run_check
 from conformance.inputs import draw_inputs
-from conformance.oracle import Oracle
 from conformance.registry import load_registry
-from conformance.results import CheckResult, Status
+from conformance.results import Status
 from conformance.spec import Spec
-from conformance.spec_loader import Catalog, load_catalog
 
 Array = np.ndarray
 Arrays = dict[str, np.ndarray]
 RNN_SPECS = ("rnn.cell", "rnn.sequence", "rnn.classifier", "rnn.sequence_classifier")
-
-
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return load_catalog()
-
-
-@pytest.fixture(scope="module")
-def oracle(catalog: Catalog) -> Oracle:
-    return Oracle(catalog.specs)
-
-
-def check(
-    oracle: Oracle,
-    spec: Spec,
-    check_name: str,
-    forward: Callable,
-    vjp: Callable | None = None,
-    dtype: str = "float64",
-) -> CheckResult:
-    backend = Backend("under-test", {spec.id: Kernel(forward, vjp)})
-    return run_check(CheckRequest(spec, backend, dtype, check_name), oracle)
 
 
 def only_sizes(spec: Spec, **wanted: int) -> Spec:
@@ -190,98 +162,98 @@ def test_every_size_case_separates_the_dims_or_is_the_edge_of_ones(catalog):
 # ---------------------------------------------------------------------------
 
 
-def test_stability_catches_softmax_without_max_subtraction(catalog, oracle):
+def test_stability_catches_softmax_without_max_subtraction(catalog, check_kernel):
     spec = catalog.get("rnn.classifier")
 
     def naive(a):
         return classifier_forward(a, shift=False)
 
     for dtype in ("float32", "float64"):
-        assert check(oracle, spec, "numeric", naive, dtype=dtype).status is Status.PASS
-        assert check(oracle, spec, "stability", classifier_forward, dtype=dtype).ok
-        result = check(oracle, spec, "stability", naive, dtype=dtype)
+        assert check_kernel(spec, "numeric", naive, dtype=dtype).status is Status.PASS
+        assert check_kernel(spec, "stability", classifier_forward, dtype=dtype).ok
+        result = check_kernel(spec, "stability", naive, dtype=dtype)
         assert result.status is Status.FAIL, dtype
         assert "but should be finite" in result.message
         assert result.message.startswith("p[")
 
 
-def test_gradient_catches_bptt_truncated_to_the_last_step(catalog, oracle):
+def test_gradient_catches_bptt_truncated_to_the_last_step(catalog, check_kernel):
     spec = catalog.get("rnn.sequence_classifier")
 
     def truncated(a, ct):
         return sequence_classifier_vjp(a, ct, last_step_only=True)
 
-    correct = check(oracle, spec, "gradient", sequence_classifier_forward, sequence_classifier_vjp)
+    correct = check_kernel(spec, "gradient", sequence_classifier_forward, sequence_classifier_vjp)
     assert correct.status is Status.PASS, correct.message
-    result = check(oracle, spec, "gradient", sequence_classifier_forward, truncated)
+    result = check_kernel(spec, "gradient", sequence_classifier_forward, truncated)
     assert result.status is Status.FAIL
     assert result.sizes["T"] > 1 and result.worst.startswith("grad ")
     assert "× tolerance" in result.message
     # With one step there is nothing to truncate: the T > 1 cases are what catch it.
     edge = only_sizes(spec, T=1)
-    assert check(oracle, edge, "gradient", sequence_classifier_forward, truncated).ok
+    assert check_kernel(edge, "gradient", sequence_classifier_forward, truncated).ok
 
 
-def test_gradient_catches_truncated_bptt_on_the_bare_sequence(catalog, oracle):
+def test_gradient_catches_truncated_bptt_on_the_bare_sequence(catalog, check_kernel):
     spec = catalog.get("rnn.sequence")
 
     def truncated(a, ct):
         return sequence_vjp(a, ct, last_step_only=True)
 
-    assert check(oracle, spec, "gradient", sequence_forward, sequence_vjp).ok
-    result = check(oracle, spec, "gradient", sequence_forward, truncated)
+    assert check_kernel(spec, "gradient", sequence_forward, sequence_vjp).ok
+    result = check_kernel(spec, "gradient", sequence_forward, truncated)
     assert result.status is Status.FAIL
     assert result.worst.startswith("grad ")
 
 
-def test_numeric_catches_untransposed_recurrent_weight(catalog, oracle):
+def test_numeric_catches_untransposed_recurrent_weight(catalog, check_kernel):
     spec = catalog.get("rnn.sequence")
 
     def untransposed(a):
         return sequence_forward(a, transpose_W_h=False)  # W_h is square: shapes agree
 
-    assert check(oracle, spec, "shape", untransposed).status is Status.PASS
-    result = check(oracle, spec, "numeric", untransposed)
+    assert check_kernel(spec, "shape", untransposed).status is Status.PASS
+    result = check_kernel(spec, "numeric", untransposed)
     assert result.status is Status.FAIL
     assert result.worst.split("[")[0] in {"hs", "h_T"}
     assert result.sizes["H"] > 1
     # A 1×1 W_h is its own transpose: only the H > 1 cases can tell.
-    assert check(oracle, only_sizes(spec, H=1), "numeric", untransposed).ok
+    assert check_kernel(only_sizes(spec, H=1), "numeric", untransposed).ok
 
 
-def test_gradient_catches_tanh_slope_of_pre_activation(catalog, oracle):
+def test_gradient_catches_tanh_slope_of_pre_activation(catalog, check_kernel):
     spec = catalog.get("rnn.cell")
 
     def wrong_slope(a, ct):
         return cell_vjp(a, ct, slope_of_pre_activation=True)
 
     for dtype in ("float32", "float64"):
-        assert check(oracle, spec, "gradient", cell_forward, cell_vjp, dtype).ok
-        result = check(oracle, spec, "gradient", cell_forward, wrong_slope, dtype)
+        assert check_kernel(spec, "gradient", cell_forward, cell_vjp, dtype).ok
+        result = check_kernel(spec, "gradient", cell_forward, wrong_slope, dtype)
         assert result.status is Status.FAIL, dtype
         assert result.worst.startswith("grad ")
 
 
-def test_gradient_catches_dropped_initial_state_gradient(catalog, oracle):
+def test_gradient_catches_dropped_initial_state_gradient(catalog, check_kernel):
     spec = catalog.get("rnn.sequence")
 
     def no_h_0(a, ct):
         return sequence_vjp(a, ct, drop_h_0=True)
 
-    result = check(oracle, spec, "gradient", sequence_forward, no_h_0)
+    result = check_kernel(spec, "gradient", sequence_forward, no_h_0)
     assert result.status is Status.FAIL
     assert result.worst.startswith("grad h_0[")
 
 
-def test_invariants_catch_unnormalized_softmax(catalog, oracle):
+def test_invariants_catch_unnormalized_softmax(catalog, check_kernel):
     spec = catalog.get("rnn.classifier")
 
     def unnormalized(a):
         z = a["h_T"] @ a["W_out"] + a["b_out"]
         return {"p": np.exp(z - z.max(axis=-1, keepdims=True))}
 
-    assert check(oracle, spec, "invariants", classifier_forward).ok
-    result = check(oracle, spec, "invariants", unnormalized)
+    assert check_kernel(spec, "invariants", classifier_forward).ok
+    result = check_kernel(spec, "invariants", unnormalized)
     assert result.status is Status.FAIL
     assert "invariant 'allclose(sum(p, axis=-1), 1" in result.message
 

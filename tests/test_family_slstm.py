@@ -9,30 +9,16 @@ c_t, and a tree backward that never passes a gradient into the right subtree.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conformance import Backend, Kernel
-from conformance.engine import CheckRequest, run_check
 from conformance.inputs import case_rng, draw, draw_inputs
 from conformance.oracle import EvaluationError, Oracle
-from conformance.results import CheckResult, Status
+from conformance.results import Status
 from conformance.spec_loader import Catalog, load_catalog
 from implementations.numpy_vectorized import slstm as vectorized
-
-
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return load_catalog()
-
-
-@pytest.fixture(scope="module")
-def oracle(catalog: Catalog) -> Oracle:
-    return Oracle(catalog.specs)
-
 
 # --- the tree primitive -------------------------------------------------------------------------
 
@@ -267,49 +253,36 @@ def tree_vjp(inputs: dict, cotangents: dict, *, drop_right: bool = False) -> dic
     return {**grads, "leaf_h": dh[:L], "leaf_c": dc[:L]}
 
 
-def check(
-    oracle: Oracle,
-    catalog: Catalog,
-    spec_id: str,
-    check_name: str,
-    forward: Callable,
-    vjp: Callable | None = None,
-    dtype: str = "float64",
-) -> CheckResult:
-    backend = Backend("under-test", {spec_id: Kernel(forward, vjp)})
-    return run_check(CheckRequest(catalog.get(spec_id), backend, dtype, check_name), oracle)
-
-
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_inline_cell_passes_numeric(oracle, catalog, dtype):
-    result = check(oracle, catalog, "slstm.cell", "numeric", cell_forward, dtype=dtype)
+def test_inline_cell_passes_numeric(dtype, check_kernel):
+    result = check_kernel("slstm.cell", "numeric", cell_forward, dtype=dtype)
     assert result.status is Status.PASS, result.message
 
 
-def test_numeric_catches_swapped_children(oracle, catalog):
+def test_numeric_catches_swapped_children(check_kernel):
     forward = lambda inputs: cell_forward(inputs, swap_children=True)  # noqa: E731
-    result = check(oracle, catalog, "slstm.cell", "numeric", forward)
+    result = check_kernel("slstm.cell", "numeric", forward)
     assert result.status is Status.FAIL
     assert result.tol_fraction > 1 and result.worst.startswith(("h[", "c["))
     assert "slstm.cell(B=3, H=2)" in result.message and "seed=0" in result.message
 
 
-def test_numeric_catches_output_gate_seeing_the_old_cell(oracle, catalog):
+def test_numeric_catches_output_gate_seeing_the_old_cell(check_kernel):
     forward = lambda inputs: cell_forward(inputs, stale_c=True)  # noqa: E731
-    result = check(oracle, catalog, "slstm.cell", "numeric", forward)
+    result = check_kernel("slstm.cell", "numeric", forward)
     assert result.status is Status.FAIL
     assert result.worst.startswith("h[")  # c_t is right; only o, hence h_t, is wrong
 
 
-def test_gradient_passes_full_tree_backward(oracle, catalog):
-    result = check(oracle, catalog, "slstm.tree", "gradient", vectorized.tree_forward, tree_vjp)
+def test_gradient_passes_full_tree_backward(check_kernel):
+    result = check_kernel("slstm.tree", "gradient", vectorized.tree_forward, tree_vjp)
     assert result.status is Status.PASS, result.message
 
 
-def test_gradient_catches_backward_that_drops_the_right_subtree(oracle, catalog):
+def test_gradient_catches_backward_that_drops_the_right_subtree(check_kernel):
     vjp = lambda inputs, cotangents: tree_vjp(inputs, cotangents, drop_right=True)  # noqa: E731
-    result = check(oracle, catalog, "slstm.tree", "gradient", vectorized.tree_forward, vjp)
+    result = check_kernel("slstm.tree", "gradient", vectorized.tree_forward, vjp)
     assert result.status is Status.FAIL
     assert result.worst.startswith("grad ")
     assert "× tolerance" in result.message
-    assert check(oracle, catalog, "slstm.tree", "numeric", vectorized.tree_forward).ok
+    assert check_kernel("slstm.tree", "numeric", vectorized.tree_forward).ok

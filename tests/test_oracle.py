@@ -18,16 +18,6 @@ SEED = 1234
 SMALL = {"B": 2, "D": 3, "H": 2}
 
 
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return load_catalog()
-
-
-@pytest.fixture(scope="module")
-def oracle(catalog: Catalog) -> Oracle:
-    return Oracle(catalog.specs)
-
-
 def inputs_for(spec: Spec, sizes: dict[str, int], seed: int = SEED) -> dict[str, np.ndarray]:
     return draw_inputs(spec, sizes, rng=np.random.default_rng(seed))
 
