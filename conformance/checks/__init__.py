@@ -1,0 +1,84 @@
+"""The check kinds: each asks one question of a backend's kernel for one spec case.
+
+A check receives a :class:`CheckContext` (spec, kernel, dtype, seed, oracle) and one
+case (index and sizes), and returns a :class:`Measurement`. The engine runs it over
+every case of the spec and keeps the worst. Checks raise nothing on a wrong answer;
+an exception from the backend propagates and becomes an ``error`` result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from conformance.checks.context import CheckContext, Measurement, NotImplementedByBackend
+from conformance.checks.gradient import check_gradient
+from conformance.checks.identities import check_chunking, check_reversal
+from conformance.checks.outputs import (
+    check_dtype,
+    check_inputs_unmodified,
+    check_invariants,
+    check_numeric,
+    check_shape,
+    check_stability,
+)
+from conformance.spec import Spec
+from conformance.typing import Sizes
+
+__all__ = ["CHECKS", "CheckContext", "CheckKind", "Measurement", "NotImplementedByBackend"]
+
+
+@dataclass(frozen=True)
+class CheckKind:
+    """A named check, when it applies, and what it runs per case."""
+
+    name: str
+    run: Callable[[CheckContext, int, Sizes], Measurement]
+    applies: Callable[[Spec], bool]
+    description: str
+
+
+CHECKS: dict[str, CheckKind] = {
+    kind.name: kind
+    for kind in (
+        CheckKind(
+            "shape", check_shape, lambda s: True, "every output present, with the spec's shape"
+        ),
+        CheckKind("dtype", check_dtype, lambda s: True, "outputs in the input dtype"),
+        CheckKind("numeric", check_numeric, lambda s: True, "outputs match the oracle"),
+        CheckKind(
+            "gradient",
+            check_gradient,
+            lambda s: bool(s.differentiable),
+            "VJP matches complex-step derivatives",
+        ),
+        CheckKind(
+            "invariants",
+            check_invariants,
+            lambda s: bool(s.invariants),
+            "the spec's invariants hold",
+        ),
+        CheckKind(
+            "stability",
+            check_stability,
+            lambda s: bool(s.stability),
+            "finite and correct at |z| ≈ 1e3",
+        ),
+        CheckKind(
+            "inputs_unmodified", check_inputs_unmodified, lambda s: True, "inputs left as they were"
+        ),
+        CheckKind(
+            "chunking",
+            check_chunking,
+            lambda s: s.chunking is not None,
+            "two chunks with the carried state equal one run",
+        ),
+        CheckKind(
+            "reversal",
+            check_reversal,
+            lambda s: s.reversal is not None,
+            "equals the backend's own kernel on time-reversed inputs",
+        ),
+    )
+}
+"""Every check kind by name, in report order."""

@@ -1,0 +1,162 @@
+"""What every check shares: the context of one (spec, backend, dtype), its inputs and
+references, the measurement a check returns, and the helpers that turn problems or
+discrepancies into a verdict."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from conformance.backend import Backend, Kernel
+from conformance.compare import Discrepancy, compare, worst
+from conformance.inputs import case_rng, draw_inputs, shape_of
+from conformance.oracle import Oracle
+from conformance.spec import Spec, Tolerance
+from conformance.typing import Array, Arrays, Sizes
+
+
+class NotImplementedByBackend(Exception):  # noqa: N818
+    """The backend does not offer what this check needs (no kernel, no VJP)."""
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """The outcome of one check on one case."""
+
+    ok: bool
+    message: str = ""
+    discrepancy: Discrepancy | None = None
+    seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """Everything a check needs besides the case."""
+
+    spec: Spec
+    backend: Backend
+    kernel: Kernel
+    dtype: str
+    seed: int
+    oracle: Oracle
+
+    def inputs(
+        self, case: int, sizes: Sizes, domains: Mapping[str, str] | None = None
+    ) -> dict[str, Array]:
+        """The case's inputs in the dtype under test: the same for every backend."""
+        rng = case_rng(self.seed, self.spec.id, case, "stability" if domains else "inputs")
+        return draw_inputs(self.spec, sizes, dtype=self.dtype, rng=rng, domains=domains)
+
+    def cotangents(self, case: int, sizes: Sizes) -> dict[str, Array]:
+        rng = case_rng(self.seed, self.spec.id, case, "cotangents")
+        return {
+            s.name: rng.normal(0.0, 1.0, shape_of(s, sizes)).astype(self.dtype)
+            for s in self.spec.output_symbols
+            if s.kind == "float"
+        }
+
+    def reference(self, case: int, inputs: Arrays, *, stability: bool = False) -> dict[str, Array]:
+        """The oracle's outputs for this case's inputs, computed once for all backends."""
+        stream = "stability" if stability else "inputs"
+        key = ("evaluate", stream, *self._memo_key(case, inputs))
+        return self.oracle.memo(key, lambda: self.oracle.evaluate(self.spec, inputs))
+
+    def reference_vjp(self, case: int, inputs: Arrays, cotangents: Arrays) -> dict[str, Array]:
+        """uᵀJ for every differentiable input, element by element, computed once."""
+        key = ("vjp", *self._memo_key(case, inputs))
+        spec = self.spec
+        return self.oracle.memo(
+            key, lambda: self.oracle.vjp(spec, inputs, cotangents, spec.differentiable)
+        )
+
+    def _memo_key(self, case: int, inputs: Arrays) -> tuple:
+        """What a case's reference is a pure function of: the spec's equations and domains,
+        the seed, the case and the shapes drawn."""
+        spec = self.spec
+        shapes = tuple((name, np.shape(value)) for name, value in inputs.items())
+        definition = (
+            tuple(st.source for st in spec.equations),
+            tuple((s.name, s.domain) for s in spec.input_symbols),
+            tuple(sorted(spec.stability.items())),
+        )
+        return (spec.id, definition, self.seed, case, self.dtype, shapes)
+
+    def label(self, sizes: Sizes) -> str:
+        """``[lstm.cell(B=3, D=5, H=4), fused-gate, float32, seed=0]`` for messages."""
+        case = self.spec.describe_sizes(sizes)
+        return f"[{case}, {self.backend.name}, {self.dtype}, seed={self.seed}]"
+
+    @property
+    def tolerance(self) -> Tolerance:
+        return self.spec.tolerance[self.dtype]
+
+    def forward(self, inputs: Arrays) -> Mapping[str, Array]:
+        """The kernel's outputs for a private copy of ``inputs``."""
+        result = self.kernel.forward({k: v.copy() for k, v in inputs.items()})
+        if not isinstance(result, Mapping):
+            raise TypeError(
+                f"backend {self.backend.name!r}: forward for {self.spec.id!r} returned "
+                f"{type(result).__name__}, not a mapping of output names to arrays"
+            )
+        return result
+
+    def vjp(self, inputs: Arrays, cotangents: Arrays) -> Mapping[str, Array]:
+        if self.kernel.vjp is None:
+            raise NotImplementedByBackend(f"{self.backend.name!r} has no VJP for {self.spec.id!r}")
+        result = self.kernel.vjp(
+            {k: v.copy() for k, v in inputs.items()}, {k: v.copy() for k, v in cotangents.items()}
+        )
+        if not isinstance(result, Mapping):
+            raise TypeError(
+                f"backend {self.backend.name!r}: vjp for {self.spec.id!r} returned "
+                f"{type(result).__name__}, not a mapping of input names to gradients"
+            )
+        return result
+
+
+def verdict_from_problems(ctx: CheckContext, problems: list[str], sizes: Sizes) -> Measurement:
+    """A pass when ``problems`` is empty, else a failure listing them, labelled with the case."""
+    if not problems:
+        return Measurement(True)
+    return Measurement(False, "; ".join(problems) + f" {ctx.label(sizes)}")
+
+
+def verdict_from_worst(ctx: CheckContext, found: list[Discrepancy], sizes: Sizes) -> Measurement:
+    """A pass carrying the worst discrepancy when every one is within tolerance, else a failure."""
+    bad = worst(found)
+    if bad is None or bad.ok:
+        return Measurement(True, discrepancy=bad)
+    return Measurement(False, f"{bad.describe()} {ctx.label(sizes)}", bad)
+
+
+def shape_problems(ctx: CheckContext, outputs: Mapping[str, Array], sizes: Sizes) -> list[str]:
+    problems = []
+    for symbol in ctx.spec.output_symbols:
+        want = shape_of(symbol, sizes)
+        if symbol.name not in outputs:
+            got = ", ".join(map(repr, outputs)) or "nothing"
+            problems.append(f"output {symbol.name!r} is missing (returned {got})")
+            continue
+        have = np.shape(outputs[symbol.name])
+        if have != want:
+            problems.append(
+                f"out[{symbol.name!r}].shape={have}, but should be {want} = "
+                f"({', '.join(symbol.shape)})"
+            )
+    return problems
+
+
+def compare_outputs(
+    ctx: CheckContext, outputs: Mapping[str, Array], reference: Mapping[str, Array], sizes: Sizes
+) -> Measurement:
+    problems = shape_problems(ctx, outputs, sizes)
+    if problems:
+        return verdict_from_problems(ctx, problems, sizes)
+    found = [compare(n, outputs[n], reference[n], ctx.tolerance) for n in ctx.spec.outputs]
+    return verdict_from_worst(ctx, found, sizes)
+
+
+def largest_case(spec: Spec) -> int:
+    return max(range(len(spec.sizes)), key=lambda i: np.prod(list(spec.sizes[i].values())))

@@ -1,0 +1,142 @@
+"""Checks on a kernel's forward outputs: shape, dtype, numeric, stability, invariants,
+inputs left unmodified."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from conformance.checks.context import (
+    CheckContext,
+    Measurement,
+    compare_outputs,
+    largest_case,
+    shape_problems,
+    verdict_from_problems,
+    verdict_from_worst,
+)
+from conformance.compare import compare
+from conformance.spec import Tolerance
+from conformance.typing import Sizes
+
+TIMING_REPEATS = 5
+
+
+def check_shape(ctx: CheckContext, case: int, sizes: Sizes) -> Measurement:
+    """Every output is present with the spec's shape at these sizes."""
+    problems = shape_problems(ctx, ctx.forward(ctx.inputs(case, sizes)), sizes)
+    return verdict_from_problems(ctx, problems, sizes)
+
+
+def check_dtype(ctx: CheckContext, case: int, sizes: Sizes) -> Measurement:
+    """Float outputs come back in the dtype they were given: no silent upcast or downcast."""
+    outputs = ctx.forward(ctx.inputs(case, sizes))
+    problems = []
+    for symbol in ctx.spec.output_symbols:
+        if symbol.name not in outputs:
+            continue
+        have = np.asarray(outputs[symbol.name]).dtype
+        want = np.dtype(ctx.dtype) if symbol.kind == "float" else np.dtype(np.int64)
+        if have != want:
+            problems.append(f"out[{symbol.name!r}].dtype={have}, but should be {want}")
+    return verdict_from_problems(ctx, problems, sizes)
+
+
+def check_numeric(ctx: CheckContext, case: int, sizes: Sizes) -> Measurement:
+    """Outputs match the oracle within the spec's tolerance for the dtype."""
+    inputs = ctx.inputs(case, sizes)
+    outputs = ctx.forward(inputs)
+    measured = compare_outputs(ctx, outputs, ctx.reference(case, inputs), sizes)
+    if not measured.ok or case != largest_case(ctx.spec):
+        return measured
+    times = []
+    for _ in range(TIMING_REPEATS):
+        start = time.perf_counter()
+        ctx.kernel.forward(inputs)
+        times.append(time.perf_counter() - start)
+    return Measurement(True, discrepancy=measured.discrepancy, seconds=float(np.median(times)))
+
+
+def check_stability(ctx: CheckContext, case: int, sizes: Sizes) -> Measurement:
+    """At saturating inputs (|z| ≈ 1e3) outputs stay finite where the math is, and correct.
+
+    Correct means within the dtype's tolerance with atol scaled by the inputs' magnitude
+    S: a float32 pre-activation summed from terms of size S is only good to about S·eps,
+    which no backend can beat. An overflow, a NaN or a wrong saturation is off by O(1).
+    """
+    inputs = ctx.inputs(case, sizes, domains=ctx.spec.stability)
+    with np.errstate(all="ignore"):
+        outputs = ctx.forward(inputs)
+    reference = ctx.reference(case, inputs, stability=True)
+    problems = shape_problems(ctx, outputs, sizes)
+    for name in [] if problems else ctx.spec.outputs:
+        lost = np.isfinite(reference[name]) & ~np.isfinite(np.asarray(outputs[name], np.float64))
+        if lost.any():
+            index = [int(i) for i in np.argwhere(lost)[0]]
+            problems.append(
+                f"{name}{index} = {np.asarray(outputs[name])[tuple(index)]}, but should be finite "
+                f"({reference[name][tuple(index)]:.9g})"
+            )
+    if problems:
+        return verdict_from_problems(ctx, problems, sizes)
+    # Rounding the pre-activations of inputs of size S costs about S·eps: scale atol by S.
+    scale = max(1.0, max(float(np.max(np.abs(inputs[n]))) for n in ctx.spec.stability))
+    tol = Tolerance(ctx.tolerance.atol * scale, ctx.tolerance.rtol)
+    found = [compare(n, outputs[n], reference[n], tol) for n in ctx.spec.outputs]
+    return verdict_from_worst(ctx, found, sizes)
+
+
+def check_invariants(ctx: CheckContext, case: int, sizes: Sizes) -> Measurement:
+    """The spec's invariants (``0 <= f <= 1``, rows sum to 1, …) hold on the backend's outputs."""
+    inputs = ctx.inputs(case, sizes)
+    outputs = ctx.forward(inputs)
+    problems = shape_problems(ctx, outputs, sizes)
+    if problems:
+        return verdict_from_problems(ctx, problems, sizes)
+    tol = ctx.tolerance
+    env = {
+        **{k: np.asarray(v, np.float64) if v.dtype.kind == "f" else v for k, v in inputs.items()},
+        **{k: np.asarray(outputs[k], np.float64) for k in ctx.spec.outputs},
+        **sizes,
+        "atol": tol.atol,
+        "rtol": tol.rtol,
+    }
+    interpreter = ctx.oracle.interpreter  # invariants may call specs, like equations
+    for invariant in ctx.spec.invariants:
+        holds = np.asarray(interpreter.eval(invariant.expr, env))
+        if not holds.all():
+            index = tuple(int(i) for i in np.argwhere(~holds)[0]) if holds.ndim else ()
+            where = f" first at index {list(index)}" if index else ""
+            return Measurement(
+                False, f"invariant {invariant.source!r} does not hold{where} {ctx.label(sizes)}"
+            )
+    return Measurement(True)
+
+
+def check_inputs_unmodified(ctx: CheckContext, case: int, sizes: Sizes) -> Measurement:
+    """Neither forward nor VJP writes into the arrays it was given."""
+    inputs = ctx.inputs(case, sizes)
+    given = {k: v.copy() for k, v in inputs.items()}
+    ctx.kernel.forward(given)
+    calls = "forward"
+    if ctx.kernel.vjp is not None:
+        cotangents = ctx.cotangents(case, sizes)
+        given_cot = {k: v.copy() for k, v in cotangents.items()}
+        ctx.kernel.vjp(given, given_cot)
+        calls = "forward or vjp"
+        changed = [
+            f"cotangent {k!r}"
+            for k in cotangents
+            if not np.array_equal(cotangents[k], given_cot[k], equal_nan=True)
+        ]
+    else:
+        changed = []
+    changed += [
+        f"input {k!r}" for k in inputs if not np.array_equal(inputs[k], given[k], equal_nan=True)
+    ]
+    if changed:
+        return Measurement(
+            False, f"{calls} modified {', '.join(changed)} in place {ctx.label(sizes)}"
+        )
+    return Measurement(True)
