@@ -49,7 +49,16 @@ def cell_forward(inputs: dict, *, swap_gates: bool = False) -> dict:
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize(
     "check_name",
-    ["shape", "dtype", "numeric", "gradient", "invariants", "stability", "inputs_unmodified"],
+    [
+        "shape",
+        "dtype",
+        "numeric",
+        "gradient",
+        "invariants",
+        "stability",
+        "inputs_unmodified",
+        "batch_independence",
+    ],
 )
 def test_correct_forget_gate_passes_every_check(check_name, dtype, check_kernel):
     result = check_kernel("lstm.forget_gate", check_name, forget_forward, forget_vjp, dtype)
@@ -207,3 +216,31 @@ def test_numeric_reports_worst_case_and_timing_for_a_passing_backend(check_kerne
     assert 0 <= result.tol_fraction <= 1
     assert result.seconds is not None and result.seconds > 0
     assert result.tolerance == {"atol": 1e-12, "rtol": 1e-10}
+
+
+def test_batch_independence_catches_outputs_that_are_views_of_a_reused_buffer(check_kernel):
+    buffer: dict[str, np.ndarray] = {}
+
+    def forward(inputs):
+        # The bug: one output buffer per H, reused on every call, returned as a view.
+        B, H = inputs["h_prev"].shape
+        out = buffer.setdefault("f", np.empty((16, H), inputs["x"].dtype))
+        if out.shape[1] != H or out.dtype != inputs["x"].dtype:
+            out = buffer["f"] = np.empty((16, H), inputs["x"].dtype)
+        out[:B] = forget_forward(inputs)["f"]
+        return {"f": out[:B]}
+
+    assert check_kernel("lstm.forget_gate", "numeric", forward).status is Status.PASS
+    result = check_kernel("lstm.forget_gate", "batch_independence", forward)
+    assert result.status is Status.FAIL
+    assert "(row 0 alone vs in the batch)" in result.worst
+
+
+def test_batch_independence_catches_rows_mixed_only_when_batched(check_kernel):
+    def forward(inputs):
+        f = forget_forward(inputs)["f"]
+        return {"f": f if len(f) == 1 else np.roll(f, 1, axis=0)}  # rows rotated in a batch
+
+    result = check_kernel("lstm.forget_gate", "batch_independence", forward)
+    assert result.status is Status.FAIL
+    assert result.sizes["B"] > 1

@@ -15,6 +15,7 @@ from conformance.checks.context import CheckContext, Measurement, NotImplemented
 from conformance.checks.gradient import check_gradient
 from conformance.checks.identities import check_chunking, check_reversal
 from conformance.checks.outputs import (
+    check_batch_independence,
     check_dtype,
     check_inputs_unmodified,
     check_invariants,
@@ -66,6 +67,12 @@ CHECKS: dict[str, CheckKind] = {
         ),
         CheckKind(
             "inputs_unmodified", check_inputs_unmodified, lambda s: True, "inputs left as they were"
+        ),
+        CheckKind(
+            "batch_independence",
+            check_batch_independence,
+            lambda s: "B" in s.dims and any(sizes.get("B", 1) > 1 for sizes in s.sizes),
+            "each row's outputs equal the row run alone",
         ),
         CheckKind(
             "chunking",

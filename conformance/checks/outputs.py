@@ -140,3 +140,45 @@ def check_inputs_unmodified(ctx: CheckContext, case: int, sizes: Sizes) -> Measu
             False, f"{calls} modified {', '.join(changed)} in place {ctx.label(sizes)}"
         )
     return Measurement(True)
+
+
+def check_batch_independence(ctx: CheckContext, case: int, sizes: Sizes) -> Measurement:
+    """Each batch row's outputs equal those of that row run alone.
+
+    The whole batch runs first and its outputs are kept as returned (not copied); then
+    every row runs on its own, and only then are they compared. A kernel that mixes
+    rows, or that returns views into a buffer it reuses on the next call, fails here
+    even when each single call is right.
+    Inputs and outputs without a ``B`` axis (weights, tree links) are passed whole.
+    """
+    if sizes.get("B", 1) < 2:
+        return Measurement(True)
+    inputs = ctx.inputs(case, sizes)
+    whole = ctx.forward(inputs)
+    problems = shape_problems(ctx, whole, sizes)
+    if problems:
+        return verdict_from_problems(ctx, problems, sizes)
+    alone = []  # every row runs before any comparison, so reused buffers show
+    for b in range(sizes["B"]):
+        row = {n: _row(v, ctx.spec.symbols[n].shape, b) for n, v in inputs.items()}
+        alone.append({n: np.array(v, copy=True) for n, v in ctx.forward(row).items()})
+    batched = [n for n in ctx.spec.outputs if "B" in ctx.spec.symbols[n].shape]
+    found = [
+        compare(
+            f"{name} (row {b} alone vs in the batch)",
+            _row(np.asarray(whole[name]), ctx.spec.symbols[name].shape, b),
+            alone[b][name],
+            ctx.tolerance,
+        )
+        for b in range(sizes["B"])
+        for name in batched
+        if name in alone[b]
+    ]
+    return verdict_from_worst(ctx, found, sizes)
+
+
+def _row(value: np.ndarray, shape: tuple[str, ...], b: int) -> np.ndarray:
+    """Batch row ``b`` of ``value`` with its ``B`` axis kept (size 1), or ``value`` itself."""
+    if "B" not in shape:
+        return value
+    return np.take(value, [b], axis=shape.index("B"))
