@@ -15,7 +15,14 @@ from conformance.errors import ExpressionError, SpecError
 from conformance.expr import called_names, parse_expression, spec_references, unknown_name_error
 from conformance.primitives import FUNCTIONS
 from conformance.spec import Chunking, Expression, Reversal, Spec, Symbol
-from conformance.spec_fields import check_keys, check_names, did_you_mean, require, string_list
+from conformance.spec_fields import (
+    check_keys,
+    check_names,
+    did_you_mean,
+    require,
+    require_member,
+    string_list,
+)
 
 if TYPE_CHECKING:
     from conformance.spec_loader import Catalog
@@ -80,13 +87,7 @@ def chunking(
             hint='e.g. { h_0 = "h_T" }',
         )
     for state, out in carry.items():
-        if state not in inputs:
-            raise SpecError(
-                f"{state!r} is not an input of this spec",
-                file=file,
-                field=f"{field_}.carry",
-                hint=did_you_mean(state, inputs),
-            )
+        require_member(state, inputs, "an input of this spec", file=file, field=f"{field_}.carry")
         if symbols[state].role == "input":
             raise SpecError(
                 f"{state!r} has role 'input', so it is split in time, not carried",
@@ -94,13 +95,14 @@ def chunking(
                 field=f"{field_}.carry",
                 hint="carry role-'state' inputs",
             )
-        if out not in outputs:
-            raise SpecError(
-                f"{state} = {out!r} is not an output of this spec",
-                file=file,
-                field=f"{field_}.carry",
-                hint=did_you_mean(out, outputs),
-            )
+        require_member(
+            out,
+            outputs,
+            "an output of this spec",
+            file=file,
+            field=f"{field_}.carry",
+            label=f"{state} = {out!r}",
+        )
         if symbols[state].shape != symbols[out].shape:
             raise SpecError(
                 f"{state} = {out!r}: shapes ({', '.join(symbols[state].shape)}) and "
@@ -110,13 +112,9 @@ def chunking(
             )
     stacked = string_list(value, "stacked", file, f"{field_}.stacked")
     for name in stacked:
-        if name not in outputs:
-            raise SpecError(
-                f"{name!r} is not an output of this spec",
-                file=file,
-                field=f"{field_}.stacked",
-                hint=did_you_mean(name, outputs),
-            )
+        require_member(
+            name, outputs, "an output of this spec", file=file, field=f"{field_}.stacked"
+        )
         if symbols[name].shape[:1] != (time,):
             raise SpecError(
                 f"{name!r} has first axis {symbols[name].shape[:1]}, not the time axis ({time!r},)",
@@ -172,13 +170,9 @@ def reversal(
     if not mapped_outputs:
         raise SpecError("no outputs to compare", file=file, field=f"{field_}.outputs")
     for name in mapped_outputs:
-        if name not in outputs:
-            raise SpecError(
-                f"{name!r} is not an output of this spec",
-                file=file,
-                field=f"{field_}.outputs",
-                hint=did_you_mean(name, outputs),
-            )
+        require_member(
+            name, outputs, "an output of this spec", file=file, field=f"{field_}.outputs"
+        )
     return Reversal(spec_id, mapped_inputs, mapped_outputs)
 
 

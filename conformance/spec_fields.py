@@ -63,3 +63,18 @@ def check_names(node: ast.AST, scope: set[str], source: str, where: str) -> None
             raise unknown_name_error(
                 name, [*FUNCTIONS, *ORACLE_PRIMITIVES], kind="function", where=where
             )
+
+
+def require_member(
+    name: str, allowed: Iterable[str], what: str, *, file: str, field: str, label: str = ""
+) -> None:
+    """A SpecError ``'<name>' is not <what>``, with a did-you-mean hint, unless ``name``
+    is among ``allowed``; ``label`` replaces ``'<name>'`` in the message."""
+    allowed = list(allowed)
+    if name not in allowed:
+        raise SpecError(
+            f"{label or repr(name)} is not {what}",
+            file=file,
+            field=field,
+            hint=did_you_mean(name, allowed),
+        )

@@ -41,6 +41,7 @@ from conformance.spec_fields import (
     check_names,
     did_you_mean,
     require,
+    require_member,
     string_list,
 )
 
@@ -306,13 +307,13 @@ def _spec(
         {"differentiable": differentiable}, "differentiable", file, f"{where}.differentiable"
     )
     for name in differentiable:
-        if name not in float_inputs:
-            raise SpecError(
-                f"{name!r} is not a float input of this spec",
-                file=file,
-                field=f"{where}.differentiable",
-                hint=did_you_mean(name, float_inputs),
-            )
+        require_member(
+            name,
+            float_inputs,
+            "a float input of this spec",
+            file=file,
+            field=f"{where}.differentiable",
+        )
 
     stability = table.get("stability", {})
     if not isinstance(stability, dict):
