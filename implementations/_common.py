@@ -12,7 +12,7 @@ import pkgutil
 
 import numpy as np
 
-from conformance import Kernel
+from conformance import Backend, Kernel
 
 
 def sigmoid(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
@@ -49,3 +49,10 @@ def family_kernels(package: str) -> dict[str, Kernel]:
         module = importlib.import_module(f"{package}.{info.name}")
         kernels.update(getattr(module, "KERNELS", {}))
     return kernels
+
+
+def package_backend(package: str, name: str, version: str, description: str) -> Backend:
+    """The backend ``name`` whose kernels are every family module's in ``package``."""
+    return Backend(
+        name=name, version=version, description=description, kernels=family_kernels(package)
+    )

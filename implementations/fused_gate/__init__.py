@@ -16,24 +16,19 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import conformance
-from conformance import Backend
-from implementations._common import family_kernels
+from implementations._common import package_backend
 
 if TYPE_CHECKING:
     from conformance.registry import BackendRegistry
 
 __version__ = "0.1.0"
+DESCRIPTION = (
+    "Stacked gate weights in one GEMM, input projections of all steps in "
+    "one GEMM, preallocated buffers, in-place ufuncs; no CTC (nothing to fuse)."
+)
 
 
 @conformance.hookimpl
 def conformance_register_backends(register: BackendRegistry) -> None:
     """Register the ``fused-gate`` backend with every family's kernels."""
-    register.add(
-        Backend(
-            name="fused-gate",
-            version=__version__,
-            description="Stacked gate weights in one GEMM, input projections of all steps in "
-            "one GEMM, preallocated buffers, in-place ufuncs; no CTC (nothing to fuse).",
-            kernels=family_kernels(__name__),
-        )
-    )
+    register.add(package_backend(__name__, "fused-gate", __version__, DESCRIPTION))

@@ -14,24 +14,19 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import conformance
-from conformance import Backend
-from implementations._common import family_kernels
+from implementations._common import package_backend
 
 if TYPE_CHECKING:
     from conformance.registry import BackendRegistry
 
 __version__ = "0.1.0"
+DESCRIPTION = (
+    "Textbook NumPy: Python loops over batch rows and time steps, column "
+    "vectors, one matmul per gate."
+)
 
 
 @conformance.hookimpl
 def conformance_register_backends(register: BackendRegistry) -> None:
     """Register the ``numpy-loops`` backend with every family's kernels."""
-    register.add(
-        Backend(
-            name="numpy-loops",
-            version=__version__,
-            description="Textbook NumPy: Python loops over batch rows and time steps, column "
-            "vectors, one matmul per gate.",
-            kernels=family_kernels(__name__),
-        )
-    )
+    register.add(package_backend(__name__, "numpy-loops", __version__, DESCRIPTION))

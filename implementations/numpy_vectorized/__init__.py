@@ -10,23 +10,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import conformance
-from conformance import Backend
-from implementations._common import family_kernels
+from implementations._common import package_backend
 
 if TYPE_CHECKING:
     from conformance.registry import BackendRegistry
 
 __version__ = "0.1.0"
+DESCRIPTION = "NumPy batched over rows: z @ W.T + b, one matmul per gate and step."
 
 
 @conformance.hookimpl
 def conformance_register_backends(register: BackendRegistry) -> None:
     """Register the ``numpy-vectorized`` backend with every family's kernels."""
-    register.add(
-        Backend(
-            name="numpy-vectorized",
-            version=__version__,
-            description="NumPy batched over rows: z @ W.T + b, one matmul per gate and step.",
-            kernels=family_kernels(__name__),
-        )
-    )
+    register.add(package_backend(__name__, "numpy-vectorized", __version__, DESCRIPTION))
