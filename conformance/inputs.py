@@ -8,6 +8,8 @@ gate or a transposed weight cannot pass by accident.
 
 from __future__ import annotations
 
+import ast
+import functools
 import zlib
 from collections.abc import Mapping
 from typing import Any
@@ -78,12 +80,18 @@ DOMAIN_FUNCTIONS = frozenset(_domain_functions(np.random.default_rng(0), ()))
 """The functions a symbol's ``domain`` may call (``normal(0, 1)``, ``extreme(1000)``, …)."""
 
 
+@functools.lru_cache(maxsize=1024)
+def _parse_domain(source: str, where: str) -> ast.expr:
+    """A domain's AST, parsed once per distinct string (drawing is on every check's path)."""
+    return parse_expression(source, where=where)
+
+
 def draw(
     symbol: Symbol, sizes: Sizes, rng: np.random.Generator, domain: str | None = None
 ) -> Array:
     """One array for ``symbol`` at ``sizes``, drawn from its domain (or ``domain``)."""
     shape = shape_of(symbol, sizes)
-    node = parse_expression(domain or symbol.domain, where=f"symbols.{symbol.name}.domain")
+    node = _parse_domain(domain or symbol.domain, f"symbols.{symbol.name}.domain")
     value = Interpreter(_domain_functions(rng, shape), {}).eval(node, dict(sizes))
     return np.broadcast_to(np.asarray(value), shape).copy()
 

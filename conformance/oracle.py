@@ -45,8 +45,10 @@ def infer_dims(spec: Spec, inputs: Arrays) -> dict[str, int]:
             if expr.isidentifier():
                 dims.setdefault(expr, size)
     for symbol in spec.input_symbols:
-        want = tuple(interpreter.eval(node, dims) for node in symbol.shape_ast)
         have = np.shape(inputs[symbol.name])
+        if all(dims.get(expr) == size for expr, size in zip(symbol.shape, have, strict=True)):
+            continue  # every axis a plain dimension that agrees: nothing to evaluate
+        want = tuple(interpreter.eval(node, dims) for node in symbol.shape_ast)
         if want != have:
             raise EvaluationError(
                 f"{spec.id}: {symbol.name}.shape={have}, but should be {want} = "
