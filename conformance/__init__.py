@@ -21,5 +21,20 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 """Marker for hook implementations in backend plugins."""
 
 from conformance.backend import Backend, Kernel  # noqa: E402
+from conformance.errors import BackendUnavailable  # noqa: E402
+from conformance.registry import BackendRegistry  # noqa: E402
+from conformance.typing import DTYPES, Array, Arrays  # noqa: E402
 
-__all__ = ["ENTRY_POINT_GROUP", "PROJECT", "Backend", "Kernel", "__version__", "hookimpl"]
+__all__ = [
+    "DTYPES",
+    "ENTRY_POINT_GROUP",
+    "PROJECT",
+    "Array",
+    "Arrays",
+    "Backend",
+    "BackendRegistry",
+    "BackendUnavailable",
+    "Kernel",
+    "__version__",
+    "hookimpl",
+]

@@ -2,8 +2,12 @@
 
 A kernel takes the spec's inputs as named NumPy arrays and returns the spec's outputs
 as named arrays. Its VJP takes the same inputs plus one cotangent per output and
-returns one gradient per differentiable input. A backend that lacks a spec simply
-omits it; a kernel without ``vjp`` is reported "not implemented" for gradients.
+returns one gradient per differentiable input.
+
+A kernel *declares* what it supports instead of raising: the dtypes it takes, whether
+it has a VJP, the inputs it returns gradients for, and the inputs it only takes as
+zeros (a hard-coded zero initial state). What it does not declare is reported as
+"not implemented", with ``reason``; everything it declares is checked.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from conformance.typing import ForwardFn, VjpFn
+from conformance.typing import DTYPES, ForwardFn, VjpFn
 
 
 @dataclass(frozen=True)
@@ -20,20 +24,39 @@ class Kernel:
 
     ``forward(inputs) -> outputs`` and ``vjp(inputs, cotangents) -> gradients``, all
     keyed by the spec's symbol names. Both must return arrays of the input dtype.
+
+    :ivar dtypes: the dtypes the kernel takes; the others are "not implemented".
+    :ivar gradients: the inputs whose gradients ``vjp`` returns (None: every
+        differentiable input). The others are reported missing, not failed.
+    :ivar zero_inputs: inputs the kernel only takes as zeros (``("h_0", "c_0")`` for a
+        kernel with a hard-coded zero initial state); they are drawn as zeros for it, and
+        the report says "with h_0 = 0 only".
+    :ivar reason: why something is not declared, e.g. "onnxruntime's LSTM takes float32
+        only"; shown with every "not implemented" that the declaration causes.
     """
 
     forward: ForwardFn
     vjp: VjpFn | None = None
+    dtypes: tuple[str, ...] = DTYPES
+    gradients: tuple[str, ...] | None = None
+    zero_inputs: tuple[str, ...] = ()
+    reason: str = ""
 
 
 @dataclass(frozen=True)
 class Backend:
-    """A named set of kernels, as registered by a plugin."""
+    """A named set of kernels, as registered by a plugin.
+
+    :ivar environment: what produced the figures, beyond NumPy: framework versions,
+        thread counts, the kernel path (``{"torch": "2.13.0", "torch threads": "2",
+        "torch LSTM path": "oneDNN"}``). Shown in the report's environment row.
+    """
 
     name: str
     kernels: Mapping[str, Kernel]
     version: str = "0"
     description: str = ""
+    environment: Mapping[str, str] = field(default_factory=dict)
     plugin: str = field(default="", compare=False)
     """Name of the plugin that registered the backend (filled in by the registry)."""
 

@@ -32,3 +32,16 @@ class PluginError(ConformanceError):
 
 class UsageError(ConformanceError):
     """The user's selection is unusable: no backend selected, unknown spec pattern, bad dtype."""
+
+
+class BackendUnavailable(ConformanceError):  # noqa: N818
+    """Raised by a plugin (at import or registration) whose framework is not installed.
+
+    The plugin is then *unavailable*, a state of its own: neither a failure nor silence.
+    ``raise BackendUnavailable("torch is not installed", install="pip install
+    'rnn-conformance[torch]'")``.
+    """
+
+    def __init__(self, problem: str, *, install: str = "") -> None:
+        self.problem, self.install = problem, install
+        super().__init__(f"{problem} ({install})" if install else problem)

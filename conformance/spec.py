@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from conformance.expr import Statement
+from conformance.typing import DTYPES
 
 Role = Literal["input", "state", "parameter", "output"]
 ROLES: tuple[Role, ...] = ("input", "state", "parameter", "output")
-DTYPES = ("float32", "float64")
 
 
 @dataclass(frozen=True)
