@@ -26,9 +26,9 @@ from dataclasses import dataclass
 import numpy as np
 from tabulate import tabulate
 
-from conformance.inputs import case_rng, draw_cotangents, draw_inputs
-from conformance.registry import load_registry
-from conformance.spec_loader import load_catalog
+from conformance.plugins.registry import load_registry
+from conformance.spec.draw import case_rng, draw_cotangents, draw_inputs
+from conformance.spec.loader import load_catalog
 
 CASES: list[tuple[str, dict[str, int]]] = [
     ("lstm.cell", {"B": 16, "D": 128, "H": 128}),

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from conformance.cli import main
+from conformance.frontends.cli import main
 
 raise SystemExit(main())

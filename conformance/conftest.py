@@ -1,6 +1,6 @@
 """Wires the pytest front end into ``pytest conformance``."""
 
-from conformance.pytest_plugin import (  # noqa: F401
+from conformance.frontends.pytest_plugin import (  # noqa: F401
     conformance_session,
     pytest_addoption,
     pytest_configure,

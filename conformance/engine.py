@@ -13,12 +13,13 @@ import traceback
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from conformance.backend import Backend
-from conformance.checks import CHECKS, CheckContext, Measurement, NotImplementedByBackend
-from conformance.errors import UsageError
-from conformance.oracle import Oracle
-from conformance.results import CheckResult, Status
-from conformance.spec import DTYPES, Spec
+from conformance.checks import CHECKS, CheckContext, Measurement
+from conformance.errors import NotDeclared, UsageError
+from conformance.oracle.evaluate import Oracle
+from conformance.plugins.backend import Backend
+from conformance.results.model import CheckResult, Status
+from conformance.spec.model import Spec
+from conformance.typing import DTYPES
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ def run_check(request: CheckRequest, oracle: Oracle, *, seed: int = 0) -> CheckR
     for case, sizes in enumerate(spec.sizes):
         try:
             measured = CHECKS[check].run(ctx, case, sizes)
-        except (NotImplementedByBackend, NotImplementedError) as exc:
+        except (NotDeclared, NotImplementedError) as exc:
             result.status, result.message = Status.NOT_IMPLEMENTED, str(exc) or "not implemented"
             break
         except Exception as exc:  # the backend's fault, reported, never fatal

@@ -8,10 +8,10 @@ from __future__ import annotations
 import pytest
 
 from conformance.engine import CheckRequest, run_check
-from conformance.pytest_report import attach_result
-from conformance.registry import PluginHealth
-from conformance.results import Status
-from conformance.session import Session
+from conformance.frontends.pytest_report import attach_result
+from conformance.frontends.session import Session
+from conformance.plugins.registry import PluginHealth
+from conformance.results.model import Status
 
 
 def test_conformance(

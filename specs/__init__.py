@@ -1,1 +1,1 @@
-"""Machine-readable specs, one TOML file per family; loaded by conformance.spec_loader."""
+"""Machine-readable specs, one TOML file per family; loaded by conformance.spec.loader."""

@@ -9,12 +9,13 @@ import pytest
 
 from conformance import Backend, Kernel
 from conformance.engine import CheckRequest, run_check
-from conformance.environment import Environment
-from conformance.oracle import Oracle
-from conformance.result_files import ResultSet, Run, SpecInfo
-from conformance.results import CheckResult, Status
-from conformance.spec import Spec
-from conformance.spec_loader import Catalog, load_catalog
+from conformance.oracle.evaluate import Oracle
+from conformance.oracle.verify import load_checked_catalog
+from conformance.results.environment import Environment
+from conformance.results.files import ResultSet, Run, SpecInfo
+from conformance.results.model import CheckResult, Status
+from conformance.spec.catalog import Catalog
+from conformance.spec.model import Spec
 
 CheckKernel = Callable[..., CheckResult]
 
@@ -22,7 +23,7 @@ CheckKernel = Callable[..., CheckResult]
 @pytest.fixture(scope="session")
 def catalog() -> Catalog:
     """Every shipped spec."""
-    return load_catalog()
+    return load_checked_catalog()
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ import pytest
 
 from conformance import Backend, Kernel
 from conformance.engine import CheckRequest, run_check
-from conformance.results import Status
+from conformance.results.model import Status
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:

@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 
 from conformance.checks import CheckContext
-from conformance.cli import main
-from conformance.progress import ProgressBar, wants_progress
-from conformance.result_files import read_results
-from conformance.results import Status
-from conformance.session import Selection, Session
+from conformance.frontends.cli import main
+from conformance.frontends.progress import ProgressBar, wants_progress
+from conformance.frontends.session import Selection, Session
+from conformance.results.files import read_results
+from conformance.results.model import Status
 
 BROKEN_PLUGIN = '''
 """A deliberately broken backend: the LSTM cell's forget gate uses the input gate's weights."""
@@ -242,7 +242,7 @@ def test_run_checks_the_others_then_exits_2_when_a_plugin_fails_to_load(
     installed = metadata.entry_points(group="conformance.backends")
     extra = metadata.EntryPoint("half", "half_plugin", "conformance.backends")
     monkeypatch.setattr(
-        "conformance.registry.metadata.entry_points", lambda group: [*installed, extra]
+        "conformance.plugins.registry.metadata.entry_points", lambda group: [*installed, extra]
     )
     code, out, err = cli(capsys, "run", "--backend", "numpy-loops", "--spec", "lstm.cell")
     assert code == 2 and "Traceback" not in err
@@ -276,7 +276,7 @@ def test_progress_bar_draws_only_when_enabled(capsys):
     import io
 
     from conformance.engine import plan
-    from conformance.results import CheckResult
+    from conformance.results.model import CheckResult
 
     session = Session.load(Selection())
     (request,) = plan(

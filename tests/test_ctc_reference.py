@@ -15,15 +15,16 @@ import itertools
 import numpy as np
 import pytest
 
-from conformance.ctc_reference import (
+from conformance.lang.ctc import (
     LOG_ZERO,
     ctc_neg_log_likelihood,
     extend,
     forward_backward,
     occupancy_log_likelihood,
 )
-from conformance.oracle import COMPLEX_STEP
-from conformance.primitives import FUNCTIONS, log_softmax, softmax
+from conformance.lang.functions import FUNCTIONS
+from conformance.lang.primitives import log_softmax, softmax
+from conformance.oracle.evaluate import COMPLEX_STEP
 
 BLANK = 0
 TARGETS = ([], [1], [1, 1], [1, 2], [2, 1, 2], [2, 2, 1], [1, 1, 1], [1, 2, 1, 2, 1])

@@ -9,11 +9,11 @@ from conformance import Backend, Kernel
 from conformance.checks import CHECKS, CheckContext
 from conformance.engine import plan, run
 from conformance.errors import UsageError
-from conformance.oracle import Oracle
-from conformance.results import Status
-from conformance.spec_loader import load_catalog
+from conformance.oracle.evaluate import Oracle
+from conformance.oracle.verify import load_checked_catalog
+from conformance.results.model import Status
 
-CATALOG = load_catalog()
+CATALOG = load_checked_catalog()
 BACKEND = Backend("b", {"lstm.hidden_state": Kernel(lambda a: {"h": a["o"] * np.tanh(a["c"])})})
 
 

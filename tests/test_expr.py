@@ -13,15 +13,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conformance.errors import ExpressionError
-from conformance.expr import (
-    Interpreter,
+from conformance.lang.functions import FUNCTIONS
+from conformance.lang.interpreter import Interpreter
+from conformance.lang.parse import (
     called_names,
     free_names,
     parse_expression,
     parse_statement,
     spec_references,
 )
-from conformance.primitives import FUNCTIONS
 
 
 def evaluate(source: str, **env: Any) -> Any:

@@ -14,9 +14,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conformance.ctc_reference import forward_backward
-from conformance.inputs import draw_inputs
-from conformance.results import Status
+from conformance.lang.ctc import forward_backward
+from conformance.results.model import Status
+from conformance.spec.draw import draw_inputs
 
 Arrays = dict[str, np.ndarray]
 BLANK = 0

@@ -14,10 +14,10 @@ import dataclasses
 
 import numpy as np
 
-from conformance.inputs import draw_inputs
-from conformance.registry import load_registry
-from conformance.results import Status
-from conformance.spec import Spec
+from conformance.plugins.registry import load_registry
+from conformance.results.model import Status
+from conformance.spec.draw import draw_inputs
+from conformance.spec.model import Spec
 
 Array = np.ndarray
 Arrays = dict[str, np.ndarray]

@@ -20,9 +20,11 @@ import pytest
 from conformance import Backend, Kernel
 from conformance.engine import CheckRequest, plan, run_check
 from conformance.errors import SpecError
-from conformance.oracle import Oracle
-from conformance.results import CheckResult, Status
-from conformance.spec_loader import Catalog, default_spec_paths, load_catalog
+from conformance.oracle.evaluate import Oracle
+from conformance.oracle.verify import load_checked_catalog
+from conformance.results.model import CheckResult, Status
+from conformance.spec.catalog import Catalog, default_spec_paths
+from conformance.spec.loader import load_catalog
 from implementations.numpy_vectorized import bilstm, lstm_sequence
 from implementations.numpy_vectorized.lstm import cell_vjp
 
@@ -34,7 +36,7 @@ SEQUENCE = lstm_sequence.KERNELS["lstm.sequence"]
 def catalog() -> Catalog:
     """The lstm and bilstm families alone, so that other families' files cannot interfere."""
     paths = [p for p in default_spec_paths() if p.name in ("lstm.toml", "bilstm.toml")]
-    return load_catalog(paths)
+    return load_checked_catalog(paths)
 
 
 @pytest.fixture(scope="module")
@@ -305,7 +307,7 @@ def write(tmp_path: Path) -> Callable[[str], Path]:
 
 
 def test_minimal_identity_fields_load_and_hold_on_the_oracle(write):
-    mini = load_catalog([write(MINIMAL)])
+    mini = load_checked_catalog([write(MINIMAL)])
     oracle = Oracle(mini.specs)
     sequence, backward = mini.get("mini.sequence"), mini.get("mini.backward")
     assert sequence.chunking is not None and sequence.reversal is None
@@ -438,4 +440,4 @@ ERRORS = [
 def test_identity_field_errors_name_file_field_and_value(write, old, new, message):
     path = write(mutate(old, new))
     with pytest.raises(SpecError, match=re.escape(path.name) + r"\b.*" + re.escape(message)):
-        load_catalog([path], verify=False)
+        load_catalog([path])

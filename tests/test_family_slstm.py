@@ -14,10 +14,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conformance.inputs import case_rng, draw, draw_inputs
-from conformance.oracle import EvaluationError, Oracle
-from conformance.results import Status
-from conformance.spec_loader import Catalog, load_catalog
+from conformance.errors import EvaluationError
+from conformance.oracle.evaluate import Oracle
+from conformance.results.model import Status
+from conformance.spec.catalog import Catalog
+from conformance.spec.draw import case_rng, draw, draw_inputs
+from conformance.spec.loader import load_catalog
 from implementations.numpy_vectorized import slstm as vectorized
 
 # --- the tree primitive -------------------------------------------------------------------------
@@ -80,7 +82,7 @@ UNBALANCED = np.array([[0, 1], [4, 2], [3, 5]])
 def toy(tmp_path_factory) -> Catalog:
     path = Path(tmp_path_factory.mktemp("specs")) / "toy.toml"
     path.write_text(TOY, encoding="utf-8")
-    return load_catalog([path], verify=False)  # toy.no_pairs fails on purpose
+    return load_catalog([path])  # toy.no_pairs fails on purpose
 
 
 def toy_by_hand(children, leaf_u, leaf_v, w) -> tuple[np.ndarray, np.ndarray]:

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 from conformance.errors import ExpressionError
-from conformance.inputs import case_rng, draw, draw_cotangents, draw_inputs, shape_of
-from conformance.spec import Spec
-from conformance.spec_loader import Catalog, load_catalog
+from conformance.oracle.verify import load_checked_catalog
+from conformance.spec.catalog import Catalog
+from conformance.spec.draw import case_rng, draw, draw_cotangents, draw_inputs, shape_of
+from conformance.spec.model import Spec
 
 SIZES = {"B": 3, "D": 5, "H": 4}
 
@@ -43,7 +44,7 @@ equations = ["loss = logsumexp(logits * scale) + 0 * labels * mask"]
 
 @pytest.fixture(scope="module")
 def catalog() -> Catalog:
-    return load_catalog()
+    return load_checked_catalog()
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +56,7 @@ def cell(catalog: Catalog) -> Spec:
 def labels_spec(tmp_path_factory) -> Spec:
     path = Path(tmp_path_factory.mktemp("specs")) / "cls.toml"
     path.write_text(LABELS, encoding="utf-8")
-    return load_catalog([path]).get("cls.scaled_logsumexp")
+    return load_checked_catalog([path]).get("cls.scaled_logsumexp")
 
 
 def rng(seed: int = 0) -> np.random.Generator:

@@ -9,10 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conformance.inputs import draw_inputs
-from conformance.oracle import EvaluationError, Oracle, SpecFunction, infer_dims, scan
-from conformance.spec import Spec
-from conformance.spec_loader import Catalog, load_catalog
+from conformance.errors import EvaluationError
+from conformance.oracle.calls import SpecFunction, infer_dims
+from conformance.oracle.evaluate import Oracle
+from conformance.oracle.recurrences import scan
+from conformance.oracle.verify import load_checked_catalog
+from conformance.spec.catalog import Catalog
+from conformance.spec.draw import draw_inputs
+from conformance.spec.model import Spec
 
 SEED = 1234
 SMALL = {"B": 2, "D": 3, "H": 2}
@@ -306,7 +310,7 @@ equations = ["hs, h_T = scan(elman.step, x=xs, h_prev=h_0, reverse=True)"]
 def elman(tmp_path_factory) -> Catalog:
     path = Path(tmp_path_factory.mktemp("specs")) / "elman.toml"
     path.write_text(ELMAN, encoding="utf-8")
-    return load_catalog([path])
+    return load_checked_catalog([path])
 
 
 @pytest.fixture(scope="module")

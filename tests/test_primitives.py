@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conformance.primitives import (
-    FUNCTIONS,
+from conformance.lang.functions import FUNCTIONS
+from conformance.lang.primitives import (
     allclose,
     amax,
     cabs,

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 import conformance
-from conformance.result_files import read_results
-from conformance.results import Status
-from conformance.session import Selection, Session
+from conformance.frontends.session import Selection, Session
+from conformance.results.files import read_results
+from conformance.results.model import Status
 
 pytest_plugins = ["pytester"]
 

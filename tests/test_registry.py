@@ -10,7 +10,7 @@ import pytest
 
 from conformance import Backend, Kernel, hookimpl
 from conformance.errors import PluginError
-from conformance.registry import BLOCK_ENV_VAR, load_registry
+from conformance.plugins.registry import BLOCK_ENV_VAR, load_registry
 
 PLUGIN_SOURCE = """
 import numpy as np

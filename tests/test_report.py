@@ -7,12 +7,12 @@ from html.parser import HTMLParser
 import pytest
 
 from conformance.errors import UsageError
+from conformance.frontends.reproduce import time_step
+from conformance.oracle.verify import load_checked_catalog
 from conformance.report import format_for_path, render
 from conformance.report.model import build_report, cell_of, format_fraction
-from conformance.reproduce import time_step
-from conformance.result_files import merge
-from conformance.results import Status
-from conformance.spec_loader import load_catalog
+from conformance.results.files import merge
+from conformance.results.model import Status
 
 RERUN = (
     "conformance run --backend broken --spec lstm.forget_gate --dtype float32 --check numeric"
@@ -99,7 +99,7 @@ def test_report_without_baseline_shows_times_without_speedup(make_result, make_r
 
 
 def test_report_names_the_time_step_of_a_sequence_failure(make_result, make_result_set):
-    spec = load_catalog().get("rnn.sequence")
+    spec = load_checked_catalog().get("rnn.sequence")
     assert time_step(spec, "hs[3, 1, 0]") == 3
     assert time_step(spec, "grad xs[2, 0, 1]") == 2
     assert time_step(spec, "h_T[1, 0]") is None  # not a sequence

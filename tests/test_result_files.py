@@ -8,9 +8,9 @@ from dataclasses import replace
 
 import pytest
 
-from conformance.environment import Environment, collect_environment, machine_label
 from conformance.report.model import build_report
-from conformance.result_files import (
+from conformance.results.environment import Environment, collect_environment, machine_label
+from conformance.results.files import (
     SCHEMA,
     ResultFileError,
     load_results,
@@ -18,7 +18,7 @@ from conformance.result_files import (
     read_results,
     write_results,
 )
-from conformance.results import Status
+from conformance.results.model import Status
 
 
 def test_result_file_round_trip_keeps_every_field(tmp_path, make_result, make_result_set):

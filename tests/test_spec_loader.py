@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from conformance.errors import SpecError
-from conformance.spec_loader import Catalog, default_spec_paths, load_catalog
+from conformance.oracle.verify import load_checked_catalog
+from conformance.spec.catalog import Catalog, default_spec_paths
+from conformance.spec.loader import load_catalog
 
 LSTM_IDS = [
     "lstm.forget_gate",
@@ -75,7 +77,7 @@ def error_pattern(path: Path, rest: str) -> str:
 
 
 def test_load_catalog_ships_the_lstm_specs_in_file_order() -> None:
-    catalog = load_catalog()
+    catalog = load_checked_catalog()
     lstm_ids = [spec_id for spec_id in catalog.specs if spec_id.startswith("lstm.")]
     assert lstm_ids[: len(LSTM_IDS)] == LSTM_IDS
     assert "lstm" in catalog.families
@@ -86,7 +88,7 @@ def test_default_spec_paths_finds_lstm_toml() -> None:
 
 
 def test_load_catalog_lstm_cell_fields() -> None:
-    cell = load_catalog().get("lstm.cell")
+    cell = load_checked_catalog().get("lstm.cell")
     assert cell.family == "lstm"
     assert cell.inputs[:3] == ("x", "h_prev", "c_prev")
     assert cell.outputs == ("h", "c")
@@ -102,18 +104,18 @@ def test_load_catalog_lstm_cell_fields() -> None:
 
 
 def test_load_catalog_spec_symbols_override_family_symbols() -> None:
-    cell_state = load_catalog().get("lstm.cell_state")
+    cell_state = load_checked_catalog().get("lstm.cell_state")
     assert cell_state.symbols["f"].role == "input"
     assert cell_state.symbols["f"].domain == "uniform(0, 1)"
 
 
 def test_catalog_get_unknown_id_suggests_nearest() -> None:
     with pytest.raises(SpecError, match=r"unknown spec 'lstm.forgetgate' \(did you mean"):
-        load_catalog().get("lstm.forgetgate")
+        load_checked_catalog().get("lstm.forgetgate")
 
 
 def test_catalog_select_by_glob() -> None:
-    catalog = load_catalog()
+    catalog = load_checked_catalog()
     assert [s.id for s in catalog.select(["lstm.*_gate"])] == [
         "lstm.forget_gate",
         "lstm.input_gate",
@@ -126,7 +128,7 @@ def test_catalog_select_by_glob() -> None:
 
 
 def test_load_catalog_minimal_template_is_valid(write) -> None:
-    catalog = load_catalog([write(MINIMAL)])
+    catalog = load_checked_catalog([write(MINIMAL)])
     assert isinstance(catalog, Catalog)
     gate = catalog.get("mini.gate")
     assert gate.dims == ("B", "D", "H")
@@ -138,7 +140,7 @@ def test_load_catalog_names_file_relative_to_cwd(write, tmp_path, monkeypatch) -
     path = write(mutate("W_f.T", "W_ff.T"))
     monkeypatch.chdir(tmp_path)
     with pytest.raises(SpecError, match=r"^mini\.toml: spec 'mini\.gate': equations\[0\]"):
-        load_catalog([path])
+        load_checked_catalog([path])
 
 
 # --- errors: one fragment of the template changed ----------------------------------------------
@@ -354,19 +356,19 @@ ERRORS = [
 def test_load_catalog_error_names_file_field_and_value(write, old, new, message) -> None:
     path = write(mutate(old, new))
     with pytest.raises(SpecError, match=error_pattern(path, message)):
-        load_catalog([path])
+        load_checked_catalog([path])
 
 
 def test_load_catalog_requires_a_spec_table(write) -> None:
     path = write(MINIMAL[: MINIMAL.index("[[spec]]")])
     with pytest.raises(SpecError, match=error_pattern(path, "no [[spec]] tables")):
-        load_catalog([path])
+        load_checked_catalog([path])
 
 
 def test_load_catalog_missing_file_is_named(tmp_path: Path) -> None:
     path = tmp_path / "absent.toml"
     with pytest.raises(SpecError, match=error_pattern(path, "cannot read")):
-        load_catalog([path])
+        load_checked_catalog([path])
 
 
 def test_load_catalog_state_next_must_name_an_output(write) -> None:
@@ -382,7 +384,7 @@ def test_load_catalog_state_next_must_name_an_output(write) -> None:
             path, "symbols.h_prev.next: state 'h_prev' has next = 'x', which is not an output"
         ),
     ):
-        load_catalog([path])
+        load_checked_catalog([path])
 
 
 def test_load_catalog_unknown_spec_reference_suggests_nearest(write) -> None:
@@ -396,7 +398,7 @@ def test_load_catalog_unknown_spec_reference_suggests_nearest(write) -> None:
             "(did you mean 'lstm.forget_gate'?)",
         ),
     ):
-        load_catalog([*default_spec_paths(), path])
+        load_checked_catalog([*default_spec_paths(), path])
 
 
 def test_load_catalog_accepts_reference_to_another_family(write) -> None:
@@ -406,7 +408,7 @@ def test_load_catalog_accepts_reference_to_another_family(write) -> None:
     )
     text = mutate('W_f = { shape = ["H", "D"]', 'W_f = { shape = ["H", "H + D"]', text)
     text = mutate("{ B = 2, D = 3, H = 4 }", "{ B = 2, D = 5, H = 4 }", text)
-    catalog = load_catalog([*default_spec_paths(), write(text)])
+    catalog = load_checked_catalog([*default_spec_paths(), write(text)])
     assert "mini.gate" in catalog.specs
 
 
@@ -439,13 +441,13 @@ def test_load_catalog_rejects_cycle_between_specs(write) -> None:
         SpecError,
         match=error_pattern(path, "specs call each other in a cycle: mini.a -> mini.b -> mini.a"),
     ):
-        load_catalog([path])
+        load_checked_catalog([path])
 
 
 def test_load_catalog_rejects_spec_calling_itself(write) -> None:
     path = write(mutate('"f = sigmoid(x @ W_f.T + b_f)"', '"f = mini.gate()"'))
     with pytest.raises(SpecError, match=error_pattern(path, "cycle: mini.gate -> mini.gate")):
-        load_catalog([path])
+        load_checked_catalog([path])
 
 
 def test_load_catalog_rejects_duplicate_id_across_files(write) -> None:
@@ -455,19 +457,19 @@ def test_load_catalog_rejects_duplicate_id_across_files(write) -> None:
         SpecError,
         match=error_pattern(second, "duplicate spec id 'mini.gate' (also in ") + r".*first\.toml\)",
     ):
-        load_catalog([first, second])
+        load_checked_catalog([first, second])
 
 
 def test_load_catalog_rejects_duplicate_id_within_a_file(write) -> None:
     spec = MINIMAL[MINIMAL.index("[[spec]]") :]
     path = write(MINIMAL + "\n" + spec)
     with pytest.raises(SpecError, match=error_pattern(path, "duplicate spec id 'mini.gate'")):
-        load_catalog([path])
+        load_checked_catalog([path])
 
 
 def test_load_catalog_verify_false_skips_the_dry_run(write) -> None:
     path = write(mutate('f = { shape = ["B", "H"]', 'f = { shape = ["B", "D"]'))
-    catalog = load_catalog([path], verify=False)
+    catalog = load_catalog([path])
     assert catalog.get("mini.gate").symbols["f"].shape == ("B", "D")
 
 
@@ -478,7 +480,7 @@ def test_load_catalog_verify_false_skips_the_dry_run(write) -> None:
 def test_load_catalog_rejects_non_finite_tolerance(write, bad: str) -> None:
     path = write(mutate("{ atol = 1e-12, rtol = 1e-10 }", f"{{ atol = {bad}, rtol = 1e-10 }}"))
     with pytest.raises(SpecError, match=error_pattern(path, "tolerance.float64: atol = ")):
-        load_catalog([path])
+        load_checked_catalog([path])
 
 
 def test_load_catalog_resolves_spec_references_in_invariants(write) -> None:
@@ -487,10 +489,10 @@ def test_load_catalog_resolves_spec_references_in_invariants(write) -> None:
         SpecError,
         match=error_pattern(path, "invariants[0]: unknown spec 'mini.gat' (did you mean"),
     ):
-        load_catalog([path])
+        load_checked_catalog([path])
 
 
 def test_load_catalog_differentiable_not_a_list_names_the_key(write) -> None:
     path = write(mutate('outputs = ["f"]', 'outputs = ["f"]\ndifferentiable = "x"'))
     with pytest.raises(SpecError, match=error_pattern(path, "differentiable = 'x' should be")):
-        load_catalog([path])
+        load_checked_catalog([path])

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from conformance.checks.context import CheckContext, Measurement, NotImplementedByBackend
+from conformance.checks.context import CheckContext, Measurement
 from conformance.checks.gradient import check_gradient
 from conformance.checks.identities import check_chunking, check_reversal
 from conformance.checks.outputs import (
@@ -23,10 +23,11 @@ from conformance.checks.outputs import (
     check_shape,
     check_stability,
 )
-from conformance.spec import Spec
+from conformance.errors import NotDeclared
+from conformance.spec.model import Spec
 from conformance.typing import Sizes
 
-__all__ = ["CHECKS", "CheckContext", "CheckKind", "Measurement", "NotImplementedByBackend"]
+__all__ = ["CHECKS", "CheckContext", "CheckKind", "Measurement", "NotDeclared"]
 
 
 @dataclass(frozen=True)

@@ -9,16 +9,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from conformance.backend import Backend, Kernel
-from conformance.compare import Discrepancy, compare, worst
-from conformance.inputs import case_rng, draw_inputs, shape_of
-from conformance.oracle import Oracle
-from conformance.spec import Spec, Tolerance
+from conformance.checks.compare import Discrepancy, compare, worst
+from conformance.errors import NotDeclared
+from conformance.oracle.evaluate import Oracle
+from conformance.plugins.backend import Backend, Kernel
+from conformance.spec.draw import case_rng, draw_inputs, shape_of
+from conformance.spec.model import Spec, Tolerance
 from conformance.typing import Array, Arrays, Sizes
-
-
-class NotImplementedByBackend(Exception):  # noqa: N818
-    """The backend does not offer what this check needs (no kernel, no VJP)."""
 
 
 @dataclass(frozen=True)
@@ -104,7 +101,7 @@ class CheckContext:
 
     def vjp(self, inputs: Arrays, cotangents: Arrays) -> Mapping[str, Array]:
         if self.kernel.vjp is None:
-            raise NotImplementedByBackend(f"{self.backend.name!r} has no VJP for {self.spec.id!r}")
+            raise NotDeclared(f"{self.backend.name!r} has no VJP for {self.spec.id!r}")
         result = self.kernel.vjp(
             {k: v.copy() for k, v in inputs.items()}, {k: v.copy() for k, v in cotangents.items()}
         )

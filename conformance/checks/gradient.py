@@ -6,15 +6,15 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from conformance.checks.compare import Discrepancy, compare
 from conformance.checks.context import (
     CheckContext,
     Measurement,
     verdict_from_problems,
     verdict_from_worst,
 )
-from conformance.compare import Discrepancy, compare
-from conformance.inputs import case_rng
-from conformance.spec import Tolerance
+from conformance.spec.draw import case_rng
+from conformance.spec.model import Tolerance
 from conformance.typing import Array, Arrays, Sizes
 
 FULL_GRADIENT_LIMIT = 400

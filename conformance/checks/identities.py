@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from conformance.checks.compare import compare, worst
 from conformance.checks.context import (
     CheckContext,
     Measurement,
-    NotImplementedByBackend,
     shape_problems,
     verdict_from_problems,
 )
-from conformance.compare import compare, worst
-from conformance.expr import Interpreter, free_names
-from conformance.inputs import case_rng
-from conformance.primitives import FUNCTIONS
+from conformance.errors import NotDeclared
+from conformance.lang.functions import FUNCTIONS
+from conformance.lang.interpreter import Interpreter
+from conformance.lang.parse import free_names
+from conformance.spec.draw import case_rng
 from conformance.typing import Sizes
 
 
@@ -80,7 +81,7 @@ def check_reversal(ctx: CheckContext, case: int, sizes: Sizes) -> Measurement:
     assert reversal is not None
     other = ctx.backend.kernel(reversal.spec)
     if other is None:
-        raise NotImplementedByBackend(
+        raise NotDeclared(
             f"{ctx.backend.name} has no kernel for {reversal.spec}, which the reversal "
             f"identity of {ctx.spec.id} runs"
         )

@@ -7,6 +7,7 @@ import time
 
 import numpy as np
 
+from conformance.checks.compare import compare
 from conformance.checks.context import (
     CheckContext,
     Measurement,
@@ -16,8 +17,7 @@ from conformance.checks.context import (
     verdict_from_problems,
     verdict_from_worst,
 )
-from conformance.compare import compare
-from conformance.spec import Tolerance
+from conformance.spec.model import Tolerance
 from conformance.typing import Sizes
 
 TIMING_REPEATS = 5

@@ -13,7 +13,7 @@ from conformance.errors import UsageError
 from conformance.report.html import render_html
 from conformance.report.model import Report, build_report
 from conformance.report.text import render_markdown, render_terminal
-from conformance.result_files import ResultSet, dumps, write_results
+from conformance.results.files import ResultSet, dumps, write_results
 
 FORMATS = ("terminal", "markdown", "html", "json")
 SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html",

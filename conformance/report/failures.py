@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from conformance.report.model import format_fraction
-from conformance.results import CheckResult
+from conformance.results.model import CheckResult
 
 
 @dataclass(frozen=True)

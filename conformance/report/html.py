@@ -18,7 +18,7 @@ from conformance.report.text import (
     summary_table,
     timing_table,
 )
-from conformance.result_files import relative_to
+from conformance.results.files import relative_to
 
 STYLE = """
 body { font: 14px/1.4 system-ui, sans-serif; margin: 2em; color: #222; }

@@ -1,6 +1,6 @@
 """What a report shows, independent of how it is drawn: matrix, timings, failures, environment.
 
-:func:`build_report` digests a :class:`~conformance.result_files.ResultSet` into
+:func:`build_report` digests a :class:`~conformance.results.files.ResultSet` into
 plain rows and cells that the terminal, Markdown and HTML renderers only format.
 A cell aggregates results (all dtypes and checks of a spec, or all dtypes of one
 check): ✓ when every implemented check passes, ✗ when any fails or errors, — when
@@ -14,9 +14,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from statistics import median
 
-from conformance.environment import Environment
-from conformance.result_files import ResultSet, Run, SpecInfo
-from conformance.results import CheckResult, Status
+from conformance.results.environment import Environment
+from conformance.results.files import ResultSet, Run, SpecInfo
+from conformance.results.model import CheckResult, Status
 
 BASELINE = "numpy-loops"
 """Speedups are measured against this backend on the same machine and dtype."""

@@ -17,8 +17,8 @@ from conformance.report.model import (
     format_seconds,
     format_speedup,
 )
-from conformance.result_files import relative_to
-from conformance.results import Status
+from conformance.results.files import relative_to
+from conformance.results.model import Status
 
 ANSI = {
     "pass": "\x1b[32m",

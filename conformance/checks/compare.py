@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from conformance.spec import Tolerance
+from conformance.spec.model import Tolerance
 from conformance.typing import Array
 
 

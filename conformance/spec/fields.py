@@ -1,6 +1,6 @@
 """Validating single fields of a spec file: keys, types, names, with did-you-mean hints.
 
-Shared by :mod:`conformance.spec_loader` and :mod:`conformance.identity_fields`.
+Shared by :mod:`conformance.spec.loader` and :mod:`conformance.spec.identities`.
 Every error is a :class:`SpecError` naming the file and the field.
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from conformance.errors import SpecError
-from conformance.expr import called_names, free_names, unknown_name_error
-from conformance.primitives import FUNCTIONS
+from conformance.lang.functions import FUNCTIONS
+from conformance.lang.parse import called_names, free_names, unknown_name_error
 
 ORACLE_PRIMITIVES = frozenset({"scan", "tree"})
 """Functions the oracle adds to the table because they need spec functions."""

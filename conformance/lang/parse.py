@@ -6,7 +6,7 @@ Equations are parsed with :mod:`ast` and interpreted node by node; ``eval`` and
 - names (the spec's symbols, its dimension symbols, earlier assignments), numbers;
 - ``+ - * / @ **``, unary ``-``/``+``, comparisons and ``and`` (for invariants);
 - ``a.T``, subscripts with integers, names and slices (``h[:, :H]``);
-- calls to the function table (:data:`conformance.primitives.FUNCTIONS`), to another
+- calls to the function table (:data:`conformance.lang.primitives.FUNCTIONS`), to another
   spec by its dotted id (``lstm.forget_gate(x=x, …)``), and to ``scan``;
 - statements of the form ``name = expr`` or ``a, b = expr``.
 
@@ -18,7 +18,7 @@ from __future__ import annotations
 import ast
 import difflib
 import operator
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -230,105 +230,3 @@ def unknown_name_error(
     close = difflib.get_close_matches(name, list(known), n=1)
     hint = f"did you mean {close[0]!r}?" if close else ""
     return ExpressionError(f"unknown {kind} {name!r}", field=where, hint=hint)
-
-
-class Interpreter:
-    """Evaluates parsed expressions over an environment of named values.
-
-    :param functions: callables by name (the function table).
-    :param references: values of dotted ids (spec functions by id).
-    """
-
-    def __init__(
-        self, functions: Mapping[str, Callable[..., Any]], references: Mapping[str, Any]
-    ) -> None:
-        self.functions = functions
-        self.references = references
-
-    def run(self, statements: Iterable[Statement], env: dict[str, Any]) -> dict[str, Any]:
-        """Execute equations in order, binding their targets in ``env``."""
-        for statement in statements:
-            try:
-                value = self.eval(statement.expr, env)
-            except ExpressionError:
-                raise
-            except (ValueError, TypeError, IndexError, KeyError) as exc:
-                raise ExpressionError(f"{statement.source!r}: {exc}") from exc
-            if len(statement.targets) == 1:
-                env[statement.targets[0]] = value
-                continue
-            if not isinstance(value, tuple) or len(value) != len(statement.targets):
-                got = len(value) if isinstance(value, tuple) else 1
-                raise ExpressionError(
-                    f"{statement.source!r}: {len(statement.targets)} targets but {got} values"
-                )
-            env.update(zip(statement.targets, value, strict=True))
-        return env
-
-    def eval(self, node: ast.AST, env: Mapping[str, Any]) -> Any:
-        """The value of ``node`` in ``env``."""
-        match node:
-            case ast.Constant(value=value):
-                return value
-            case ast.Name(id=name):
-                if name not in env:
-                    raise unknown_name_error(name, env, kind="symbol", where="")
-                return env[name]
-            case ast.BinOp(left=left, op=op, right=right):
-                a, b = self.eval(left, env), self.eval(right, env)
-                if isinstance(op, ast.Pow) and isinstance(b, int) and abs(b) > MAX_INT_POWER:
-                    raise ExpressionError(
-                        f"exponent {b} in {ast.unparse(node)!r} is larger than {MAX_INT_POWER}"
-                    )
-                return _BINARY[type(op)](a, b)
-            case ast.UnaryOp(op=op, operand=operand):
-                return _UNARY[type(op)](self.eval(operand, env))
-            case ast.Attribute(value=value, attr="T"):
-                return self.eval(value, env).T
-            case ast.Attribute():
-                name = dotted_name(node)
-                if name is None or name not in self.references:
-                    raise unknown_name_error(
-                        str(name or ast.unparse(node)), self.references, kind="spec", where=""
-                    )
-                return self.references[name]
-            case ast.Subscript(value=value, slice=index):
-                return self.eval(value, env)[self._index(index, env)]
-            case ast.Tuple(elts=elts):
-                return tuple(self.eval(e, env) for e in elts)
-            case ast.Compare(left=left, ops=ops, comparators=comparators):
-                result, current = True, self.eval(left, env)
-                for op, right_node in zip(ops, comparators, strict=True):
-                    right = self.eval(right_node, env)
-                    result = result & _COMPARE[type(op)](current, right)
-                    current = right
-                return result
-            case ast.BoolOp(values=values):
-                result = True
-                for v in values:
-                    result = result & self.eval(v, env)
-                return result
-            case ast.Call(func=func, args=args, keywords=keywords):
-                callee = self._callee(func, env)
-                kwargs = {k.arg: self.eval(k.value, env) for k in keywords if k.arg is not None}
-                if getattr(callee, "takes_scope", False):
-                    kwargs["_scope"] = env  # spec calls bind missing inputs by name
-                return callee(*(self.eval(a, env) for a in args), **kwargs)
-        raise ExpressionError(f"{_describe(node)} is not allowed: {ast.unparse(node)!r}")
-
-    def _callee(self, func: ast.expr, env: Mapping[str, Any]) -> Callable[..., Any]:
-        if isinstance(func, ast.Name):
-            if func.id not in self.functions:
-                raise unknown_name_error(func.id, self.functions, kind="function", where="")
-            return self.functions[func.id]
-        return self.eval(func, env)
-
-    def _index(self, node: ast.expr, env: Mapping[str, Any]) -> Any:
-        if isinstance(node, ast.Slice):
-            return slice(
-                *(None if part is None else self.eval(part, env)
-                  for part in (node.lower, node.upper, node.step))
-            )  # fmt: skip
-        if isinstance(node, ast.Tuple):
-            return tuple(self._index(e, env) for e in node.elts)
-        return self.eval(node, env)

@@ -48,7 +48,7 @@ class CheckResult:
     """Wall time of the whole check."""
     extra: dict[str, Any] = field(default_factory=dict)
     machine: str = ""
-    """Label of the machine that produced the result (see :mod:`conformance.environment`)."""
+    """Label of the machine that produced the result (:mod:`conformance.results.environment`)."""
     run: str = ""
     """Id of the run that produced it; the result file's ``runs`` table holds its environment."""
     plugin: str = ""

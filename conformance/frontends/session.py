@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 
 from conformance.engine import CheckRequest, plan
 from conformance.errors import PluginError
-from conformance.oracle import Oracle
-from conformance.registry import Registry, load_registry
-from conformance.spec import DTYPES
-from conformance.spec_loader import Catalog, load_catalog
+from conformance.oracle.evaluate import Oracle
+from conformance.oracle.verify import load_checked_catalog
+from conformance.plugins.registry import Registry, load_registry
+from conformance.spec.catalog import Catalog
+from conformance.typing import DTYPES
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ class Session:
     @classmethod
     def load(cls, selection: Selection) -> Session:
         """Load specs and plugins; raises SpecError or PluginError with a readable message."""
-        catalog = load_catalog()
+        catalog = load_checked_catalog()
         registry = load_registry(selection.plugins)
         named_failures = [
             h for h in registry.health if h.state == "failed" and h.name in selection.plugins

@@ -14,7 +14,7 @@ between two different labels. Then p(z|x) = α_T(|l'|) + α_T(|l'|−1), and at 
 p(z|x) = Σ_s α_t(s) β_t(s) / y_t(l'_s).
 
 Everything runs in log space on float64 *or complex128*, with only complex-safe steps
-(:func:`conformance.primitives.logsumexp`, whose shift is the max of the real part,
+(:func:`conformance.lang.primitives.logsumexp`, whose shift is the max of the real part,
 ``take_along_axis``, ``where`` on real masks), so that complex-step differentiation of the
 oracle gives the exact gradient with respect to the logits. ln 0 is the finite
 :data:`LOG_ZERO`, never −inf: on complex input −inf meets −inf − (−inf) or ∞·0 and
@@ -31,6 +31,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from conformance.lang.primitives import logsumexp
 from conformance.typing import Array
 
 LOG_ZERO = -1e30
@@ -38,13 +39,7 @@ LOG_ZERO = -1e30
 
 
 def _logsumexp(a: Array, axis: int) -> Array:
-    """ln Σ exp(a) over ``axis``, by the oracle's complex-safe ``primitives.logsumexp``.
-
-    Imported when called: ``primitives`` registers this module's function in its table, so
-    a top-level import would be circular.
-    """
-    from conformance.primitives import logsumexp
-
+    """ln Σ exp(a) over ``axis``, by the oracle's complex-safe ``primitives.logsumexp``."""
     return logsumexp(a, axis=axis)
 
 

@@ -18,10 +18,10 @@ from pathlib import Path
 import numpy as np
 
 from conformance.checks import CheckContext
-from conformance.registry import Registry
-from conformance.results import CheckResult, Status
-from conformance.session import Session
-from conformance.spec import Spec
+from conformance.frontends.session import Session
+from conformance.plugins.registry import Registry
+from conformance.results.model import CheckResult, Status
+from conformance.spec.model import Spec
 
 TIME_AXIS = "T"
 """A symbol with an axis named ``T`` is a sequence: its index on that axis is the time step."""

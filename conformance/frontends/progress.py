@@ -10,7 +10,7 @@ import shutil
 import sys
 from typing import TYPE_CHECKING, TextIO
 
-from conformance.results import CheckResult, Status
+from conformance.results.model import CheckResult, Status
 
 if TYPE_CHECKING:
     from conformance.engine import CheckRequest

@@ -21,29 +21,25 @@ from tabulate import tabulate
 from conformance import __version__
 from conformance.checks import CHECKS
 from conformance.engine import run as run_engine
-from conformance.environment import MACHINE_ENV_VAR
-from conformance.errors import ConformanceError, PluginError
-from conformance.progress import ProgressBar, wants_progress
-from conformance.recording import Recorder
-from conformance.registry import BLOCK_ENV_VAR, Registry, load_registry
+from conformance.errors import ConformanceError, PluginError, UsageError
+from conformance.frontends.progress import ProgressBar, wants_progress
+from conformance.frontends.recording import Recorder
+from conformance.frontends.reproduce import inputs_directory, save_failing_inputs
+from conformance.frontends.session import Selection, Session, split_csv
+from conformance.oracle.verify import load_checked_catalog
+from conformance.plugins.registry import BLOCK_ENV_VAR, Registry, load_registry
 from conformance.report import FORMATS, format_for_path, render, write_report
-from conformance.reproduce import inputs_directory, save_failing_inputs
-from conformance.result_files import load_results, write_results
-from conformance.session import Selection, Session, split_csv
-from conformance.spec_loader import load_catalog
+from conformance.results.environment import MACHINE_ENV_VAR
+from conformance.results.files import load_results, write_results
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-
-
-class CliError(ConformanceError):
-    """A usage error found by the command line itself."""
 
 
 class _Parser(argparse.ArgumentParser):
     """argparse that reports a usage error as one line and exit status 2."""
 
     def error(self, message: str) -> NoReturn:
-        raise CliError(f"{message} (see '{self.prog} --help')")
+        raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -116,7 +112,7 @@ def _fail(message: str) -> int:
 
 def command_list(args: argparse.Namespace, argv: list[str]) -> int:
     """Print the specs, check kinds, backends and the health of every plugin."""
-    catalog = load_catalog()
+    catalog = load_checked_catalog()
     registry = load_registry(split_csv(args.plugin))
     specs = [
         [s.id, s.title, s.source or catalog.families[s.family].get("source", "")]
@@ -208,7 +204,7 @@ def command_report(args: argparse.Namespace, argv: list[str]) -> int:
     """Merge the result files and render them to stdout or ``-o``."""
     results = load_results(args.files)
     if not results.results:
-        raise CliError(f"no results in {', '.join(map(str, args.files))}")
+        raise UsageError(f"no results in {', '.join(map(str, args.files))}")
     if args.output is not None:
         write_report(args.output, results, args.format, detail=args.detail)
         return EXIT_OK

@@ -13,8 +13,9 @@ zeros (a hard-coded zero initial state). What it does not declare is reported as
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from conformance.errors import PluginError
 from conformance.typing import DTYPES, ForwardFn, VjpFn
 
 
@@ -63,3 +64,36 @@ class Backend:
     def kernel(self, spec_id: str) -> Kernel | None:
         """The kernel for ``spec_id``, or None when the backend does not implement it."""
         return self.kernels.get(spec_id)
+
+
+class BackendRegistry:
+    """The object handed to ``conformance_register_backends``: collects backends."""
+
+    def __init__(self) -> None:
+        self._backends: dict[str, Backend] = {}
+        self._plugin = ""
+
+    def add(self, backend: Backend) -> None:
+        """Register ``backend``; its name must be new and its kernels well formed."""
+        if not isinstance(backend, Backend):
+            raise PluginError(
+                f"plugin {self._plugin!r} registered {backend!r}, "
+                "which is not a conformance.Backend"
+            )
+        if backend.name in self._backends:
+            owner = self._backends[backend.name].plugin
+            raise PluginError(
+                f"plugin {self._plugin!r} registered backend {backend.name!r}, "
+                f"already registered by plugin {owner!r}"
+            )
+        for spec_id, kernel in backend.kernels.items():
+            if not isinstance(kernel, Kernel) or not callable(kernel.forward):
+                raise PluginError(
+                    f"backend {backend.name!r} (plugin {self._plugin!r}): kernel for "
+                    f"{spec_id!r} must be a conformance.Kernel with a callable forward"
+                )
+        self._backends[backend.name] = replace(backend, plugin=self._plugin)
+
+    @property
+    def backends(self) -> dict[str, Backend]:
+        return dict(self._backends)

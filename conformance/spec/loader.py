@@ -9,34 +9,24 @@ silently drops a field.
 from __future__ import annotations
 
 import ast
-import fnmatch
 import math
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from conformance import identity_fields
 from conformance.errors import ExpressionError, SpecError
-from conformance.expr import (
+from conformance.lang.parse import (
     free_names,
     parse_expression,
     parse_statement,
     spec_references,
     unknown_name_error,
 )
-from conformance.inputs import DOMAIN_FUNCTIONS
-from conformance.spec import (
-    DTYPES,
-    ROLES,
-    Invariant,
-    Spec,
-    Symbol,
-    Tolerance,
-)
-from conformance.spec_fields import (
+from conformance.spec import identities
+from conformance.spec.catalog import Catalog, default_spec_paths
+from conformance.spec.draw import DOMAIN_FUNCTIONS
+from conformance.spec.fields import (
     check_keys,
     check_names,
     did_you_mean,
@@ -44,6 +34,8 @@ from conformance.spec_fields import (
     require_member,
     string_list,
 )
+from conformance.spec.model import ROLES, Invariant, Spec, Symbol, Tolerance
+from conformance.typing import DTYPES
 
 INVARIANT_NAMES = frozenset({"atol", "rtol"})
 
@@ -58,55 +50,17 @@ _SPEC_KEYS = {
 _TOP_KEYS = {"family", "defaults", "symbols", "spec"}
 
 
-@dataclass
-class Catalog:
-    """Every loaded spec by id, in file order."""
-
-    specs: dict[str, Spec] = field(default_factory=dict)
-    families: dict[str, Mapping[str, Any]] = field(default_factory=dict)
-
-    def get(self, spec_id: str) -> Spec:
-        """The spec ``spec_id``, or a SpecError suggesting the nearest id."""
-        if spec_id not in self.specs:
-            raise unknown_name_error(spec_id, self.specs, kind="spec", where="")
-        return self.specs[spec_id]
-
-    def select(self, patterns: Iterable[str] | None = None) -> list[Spec]:
-        """Specs whose id matches any glob in ``patterns`` (all specs when empty)."""
-        wanted = list(patterns or [])
-        if not wanted:
-            return list(self.specs.values())
-        chosen = [
-            s for s in self.specs.values() if any(fnmatch.fnmatchcase(s.id, p) for p in wanted)
-        ]
-        if not chosen:
-            raise SpecError(
-                f"no spec matches {', '.join(map(repr, wanted))}",
-                hint=f"known ids: {', '.join(self.specs)}",
-            )
-        return chosen
-
-
-def default_spec_paths() -> list[Path]:
-    """The TOML files shipped in the ``specs`` package, sorted by name."""
-    root = resources.files("specs")
-    return sorted(Path(str(p)) for p in root.iterdir() if p.name.endswith(".toml"))
-
-
-def load_catalog(paths: Iterable[Path | str] | None = None, *, verify: bool = True) -> Catalog:
+def load_catalog(paths: Iterable[Path | str] | None = None) -> Catalog:
     """Load every spec file, validate each, and resolve references between specs.
 
     :param paths: TOML files to load; the shipped ``specs/*.toml`` when None.
-    :param verify: also run the oracle once per spec to check declared output shapes.
+    Checking the specs against their own oracle is a layer up:
+    :func:`conformance.oracle.verify.load_checked_catalog`.
     """
     catalog = Catalog()
     for path in paths if paths is not None else default_spec_paths():
         _load_file(Path(path), catalog)
     _resolve_references(catalog)
-    if verify:
-        from conformance.oracle import verify_catalog
-
-        verify_catalog(catalog)
     return catalog
 
 
@@ -335,8 +289,8 @@ def _spec(
         file,
         f"{where}.gradient_tolerance",
     )
-    chunking = identity_fields.chunking(table, symbols, inputs, outputs, sizes, file, where)
-    reversal = identity_fields.reversal(table, inputs, outputs, dims, file, where)
+    chunking = identities.chunking(table, symbols, inputs, outputs, sizes, file, where)
+    reversal = identities.reversal(table, inputs, outputs, dims, file, where)
     return Spec(
         id=spec_id,
         title=str(table.get("title", spec_id)),
@@ -406,7 +360,7 @@ def _resolve_references(catalog: Catalog) -> None:
                         hint=did_you_mean(ref, catalog.specs),
                     )
         if spec.reversal is not None:
-            identity_fields.resolve_reversal(spec, catalog)
+            identities.resolve_reversal(spec, catalog)
     _reject_cycles(catalog)
 
 

@@ -16,8 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from conformance.expr import Interpreter, parse_expression
-from conformance.spec import Spec, Symbol
+from conformance.lang.interpreter import Interpreter
+from conformance.lang.parse import parse_expression
+from conformance.spec.model import Spec, Symbol
 from conformance.typing import Array, Sizes
 
 

@@ -1,4 +1,4 @@
-"""Turning a session's raw check results into a :class:`~conformance.result_files.ResultSet`.
+"""Turning a session's raw check results into a :class:`~conformance.results.files.ResultSet`.
 
 Both front ends (the command line and pytest, xdist workers included) hand every
 result to a :class:`Recorder`, which stamps it with the run and machine, the plugin
@@ -12,12 +12,12 @@ import uuid
 from dataclasses import asdict
 from datetime import UTC, datetime
 
-from conformance.environment import Environment, collect_environment
-from conformance.reproduce import rerun_command, time_step
-from conformance.result_files import ResultSet, Run, SpecInfo
-from conformance.results import CheckResult
-from conformance.session import Session
-from conformance.spec_loader import Catalog
+from conformance.frontends.reproduce import rerun_command, time_step
+from conformance.frontends.session import Session
+from conformance.results.environment import Environment, collect_environment
+from conformance.results.files import ResultSet, Run, SpecInfo
+from conformance.results.model import CheckResult
+from conformance.spec.catalog import Catalog
 
 
 def spec_infos(catalog: Catalog) -> dict[str, SpecInfo]:

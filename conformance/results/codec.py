@@ -1,6 +1,6 @@
 """Encoding one check result as JSON, and decoding it back with field-by-field validation.
 
-The leaf of the result-file format (:mod:`conformance.result_files` builds documents
+The leaf of the result-file format (:mod:`conformance.results.files` builds documents
 from it): non-finite floats become the strings ``"inf"``, ``"-inf"`` and ``"nan"`` so
 that files stay strict JSON, and every problem on the way back raises a
 :class:`ResultFileError` naming the file and the field, e.g.
@@ -13,25 +13,14 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from conformance.errors import ConformanceError
-from conformance.results import CheckResult, Status
+from conformance.errors import ResultFileError
+from conformance.results.model import CheckResult, Status
 
 FLOAT_FIELDS = ("max_abs", "max_rel", "tol_fraction", "seconds", "duration")
 STRING_FIELDS = ("spec", "backend", "dtype", "check")
 OPTIONAL_STRING_FIELDS = (
     "message", "backend_version", "worst", "machine", "run", "plugin", "rerun", "inputs_file",
 )  # fmt: skip
-
-
-class ResultFileError(ConformanceError):
-    """A result file is missing, not JSON, of another schema, or has a malformed field.
-
-    The message reads ``<file>: <field>: <problem>``.
-    """
-
-    def __init__(self, file: str, problem: str, field: str = "") -> None:
-        self.file, self.field, self.problem = file, field, problem
-        super().__init__(": ".join(part for part in (file, field, problem) if part))
 
 
 def _encode_float(value: float | None) -> float | str | None:

@@ -3,17 +3,17 @@
 Loaded by ``conformance/conftest.py``. Options select backends, specs, dtypes, checks,
 plugins and the seed. A run that would check nothing is a usage error, never green.
 ``--conformance-json`` and ``--conformance-report`` write one result file and one
-report per run, pytest-xdist included (see :mod:`conformance.pytest_report`).
+report per run, pytest-xdist included (see :mod:`conformance.frontends.pytest_report`).
 """
 
 from __future__ import annotations
 
 import pytest
 
-from conformance.environment import MACHINE_ENV_VAR
 from conformance.errors import ConformanceError
-from conformance.pytest_report import ConformanceReporter, is_worker
-from conformance.session import Selection, Session, split_csv
+from conformance.frontends.pytest_report import ConformanceReporter, is_worker
+from conformance.frontends.session import Selection, Session, split_csv
+from conformance.results.environment import MACHINE_ENV_VAR
 
 SESSION_KEY = pytest.StashKey[Session]()
 

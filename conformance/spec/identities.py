@@ -12,10 +12,14 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from conformance.errors import ExpressionError, SpecError
-from conformance.expr import called_names, parse_expression, spec_references, unknown_name_error
-from conformance.primitives import FUNCTIONS
-from conformance.spec import Chunking, Expression, Reversal, Spec, Symbol
-from conformance.spec_fields import (
+from conformance.lang.functions import FUNCTIONS
+from conformance.lang.parse import (
+    called_names,
+    parse_expression,
+    spec_references,
+    unknown_name_error,
+)
+from conformance.spec.fields import (
     check_keys,
     check_names,
     did_you_mean,
@@ -23,9 +27,10 @@ from conformance.spec_fields import (
     require_member,
     string_list,
 )
+from conformance.spec.model import Chunking, Expression, Reversal, Spec, Symbol
 
 if TYPE_CHECKING:
-    from conformance.spec_loader import Catalog
+    from conformance.spec.catalog import Catalog
 
 
 def chunking(

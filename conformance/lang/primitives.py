@@ -9,12 +9,8 @@ comparison looks at the real part only.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import numpy as np
 
-from conformance.ctc_reference import ctc_neg_log_likelihood
 from conformance.typing import Array
 
 
@@ -86,29 +82,3 @@ def flip(a: Array, axis: int = 0) -> Array:
 def allclose(a: Array, b: Array, atol: float = 0.0, rtol: float = 0.0) -> bool:
     """Whether |a − b| ≤ atol + rtol·|b| everywhere (for invariants)."""
     return bool(np.all(np.abs(_real(a) - _real(b)) <= atol + rtol * np.abs(_real(b))))
-
-
-FUNCTIONS: dict[str, Callable[..., Any]] = {
-    "sigmoid": sigmoid,
-    "tanh": np.tanh,
-    "exp": np.exp,
-    "log": np.log,
-    "sqrt": np.sqrt,
-    "abs": cabs,
-    "max": amax,
-    "sum": np.sum,
-    "mean": np.mean,
-    "concat": concat,
-    "stack": np.stack,
-    "softmax": softmax,
-    "log_softmax": log_softmax,
-    "logsumexp": logsumexp,
-    "flip": flip,
-    "swapaxes": np.swapaxes,
-    "zeros_like": np.zeros_like,
-    "ones_like": np.ones_like,
-    "all": np.all,
-    "allclose": allclose,
-    "ctc_neg_log_likelihood": ctc_neg_log_likelihood,
-}
-"""Functions an equation may call, by name. Spec calls and ``scan`` are added by the oracle."""

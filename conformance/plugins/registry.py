@@ -18,9 +18,10 @@ from typing import Literal
 
 import pluggy
 
-from conformance import ENTRY_POINT_GROUP, PROJECT, hookspecs
-from conformance.backend import Backend, Kernel
 from conformance.errors import PluginError
+from conformance.plugins import hookspecs
+from conformance.plugins.backend import Backend, BackendRegistry
+from conformance.plugins.markers import ENTRY_POINT_GROUP, PROJECT
 
 BLOCK_ENV_VAR = "CONFORMANCE_BLOCK_PLUGINS"
 
@@ -36,39 +37,6 @@ class PluginHealth:
     state: PluginState
     reason: str = ""
     backends: tuple[str, ...] = ()
-
-
-class BackendRegistry:
-    """The object handed to ``conformance_register_backends``: collects backends."""
-
-    def __init__(self) -> None:
-        self._backends: dict[str, Backend] = {}
-        self._plugin = ""
-
-    def add(self, backend: Backend) -> None:
-        """Register ``backend``; its name must be new and its kernels well formed."""
-        if not isinstance(backend, Backend):
-            raise PluginError(
-                f"plugin {self._plugin!r} registered {backend!r}, "
-                "which is not a conformance.Backend"
-            )
-        if backend.name in self._backends:
-            owner = self._backends[backend.name].plugin
-            raise PluginError(
-                f"plugin {self._plugin!r} registered backend {backend.name!r}, "
-                f"already registered by plugin {owner!r}"
-            )
-        for spec_id, kernel in backend.kernels.items():
-            if not isinstance(kernel, Kernel) or not callable(kernel.forward):
-                raise PluginError(
-                    f"backend {backend.name!r} (plugin {self._plugin!r}): kernel for "
-                    f"{spec_id!r} must be a conformance.Kernel with a callable forward"
-                )
-        self._backends[backend.name] = replace(backend, plugin=self._plugin)
-
-    @property
-    def backends(self) -> dict[str, Backend]:
-        return dict(self._backends)
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 A file holds ``{"schema": "conformance-results/1", "runs": [...], "specs": {...},
 "results": [...]}``. Each result names its run, and each run carries the
-:class:`~conformance.environment.Environment` it measured on. Any number of files
+:class:`~conformance.results.environment.Environment` it measured on. Any number of files
 (several runs, several machines, pytest-xdist workers) merge into one set: the key
 is (spec, backend, dtype, check, machine), and for the same key the result of the
 run that started last wins. Non-finite floats are written as the strings ``"inf"``,
@@ -17,14 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from conformance.environment import Environment
-from conformance.result_codec import (
-    ResultFileError,
-    decode_result,
-    encode_result,
-    kind_of,
-)
-from conformance.results import CheckResult
+from conformance.errors import ResultFileError
+from conformance.results.codec import decode_result, encode_result, kind_of
+from conformance.results.environment import Environment
+from conformance.results.model import CheckResult
 
 SCHEMA = "conformance-results/1"
 SCHEMA_FAMILY = "conformance-results/"

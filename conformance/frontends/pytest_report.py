@@ -17,16 +17,16 @@ from pathlib import Path
 import pytest
 from tabulate import tabulate
 
-from conformance.errors import ConformanceError
-from conformance.recording import Recorder
+from conformance.errors import ConformanceError, ResultFileError
+from conformance.frontends.recording import Recorder
+from conformance.frontends.reproduce import inputs_directory, save_failing_inputs
+from conformance.frontends.session import Session
 from conformance.report import format_for_path, write_report
 from conformance.report.model import LEGEND, build_report
 from conformance.report.text import headline, summary_table
-from conformance.reproduce import inputs_directory, save_failing_inputs
-from conformance.result_codec import ResultFileError, decode_result, encode_result
-from conformance.result_files import write_results
-from conformance.results import CheckResult
-from conformance.session import Session
+from conformance.results.codec import decode_result, encode_result
+from conformance.results.files import write_results
+from conformance.results.model import CheckResult
 
 PROPERTY = "conformance_result"
 """Name of the user property that carries a test's result as JSON."""

@@ -7,16 +7,8 @@ It is found through the ``conformance.backends`` entry-point group, through
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-import pluggy
-
-from conformance import PROJECT
-
-if TYPE_CHECKING:
-    from conformance.registry import BackendRegistry
-
-hookspec = pluggy.HookspecMarker(PROJECT)
+from conformance.plugins.backend import BackendRegistry
+from conformance.plugins.markers import hookspec
 
 
 @hookspec

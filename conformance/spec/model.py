@@ -1,6 +1,6 @@
 """The in-memory form of a spec: symbols, equations, tolerances, sizes.
 
-Built by :mod:`conformance.spec_loader` from the TOML files in ``specs/``; read by
+Built by :mod:`conformance.spec.loader` from the TOML files in ``specs/``; read by
 the oracle, the input generator and the checks. Plain frozen data.
 """
 
@@ -11,8 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from conformance.expr import Statement
-from conformance.typing import DTYPES
+from conformance.lang.parse import Statement
 
 Role = Literal["input", "state", "parameter", "output"]
 ROLES: tuple[Role, ...] = ("input", "state", "parameter", "output")

@@ -1,0 +1,106 @@
+"""The oracle: a spec's equations interpreted in float64, and differentiated by complex step.
+
+The reference value of a spec is its equations run by the
+:class:`~conformance.lang.interpreter.Interpreter` on float64 arrays. Reference
+derivatives come from the same interpreter on complex128: the directional derivative
+J·v = Im f(x + i·h·v) / h with h = 1e-20 is exact to rounding (no subtractive
+cancellation), so no gradient is ever written by hand.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from typing import Any, TypeVar
+
+import numpy as np
+
+from conformance.lang.functions import FUNCTIONS
+from conformance.lang.interpreter import Interpreter
+from conformance.oracle.calls import SpecFunction, infer_dims
+from conformance.oracle.recurrences import scan, tree
+from conformance.spec.model import Spec
+from conformance.typing import Array, Arrays
+
+COMPLEX_STEP = 1e-20
+T = TypeVar("T")
+
+
+class Oracle:
+    """Evaluates specs (float64 or complex128) and their reference derivatives."""
+
+    def __init__(self, specs: Mapping[str, Spec], *, memo_size: int = 4096) -> None:
+        self.specs = specs
+        self.interpreter = Interpreter(
+            {**FUNCTIONS, "scan": scan, "tree": tree},
+            {spec_id: SpecFunction(spec, self) for spec_id, spec in specs.items()},
+        )
+        self._memo: OrderedDict[Hashable, Any] = OrderedDict()
+        self._memo_size = memo_size
+
+    def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()``, remembered under ``key`` (least recently used entries go first).
+
+        The checks key references by (kind, spec, seed, case, dtype, stream): the inputs
+        are a pure function of those, so every backend is compared with one reference
+        instead of recomputing it (the element-wise gradient reference costs one oracle
+        run per input element). Arrays are stored read-only.
+        """
+        if key in self._memo:
+            self._memo.move_to_end(key)
+            return self._memo[key]
+        value = compute()
+        for array in value.values() if isinstance(value, dict) else ():
+            if isinstance(array, np.ndarray):
+                array.flags.writeable = False
+        self._memo[key] = value
+        if len(self._memo) > self._memo_size:
+            self._memo.popitem(last=False)
+        return value
+
+    def evaluate(self, spec: Spec, inputs: Arrays) -> dict[str, Array]:
+        """The spec's outputs for ``inputs`` (float inputs are taken in at least float64)."""
+        dims = infer_dims(spec, inputs)
+        env: dict[str, Any] = {name: _widen(np.asarray(inputs[name])) for name in spec.inputs}
+        env.update(dims)
+        self.interpreter.run(spec.equations, env)
+        return {name: env[name] for name in spec.outputs}
+
+    def jvp(self, spec: Spec, inputs: Arrays, tangents: Arrays) -> dict[str, Array]:
+        """J·v for every float output: the derivative of the outputs along ``tangents``."""
+        perturbed = dict(inputs)
+        for name, v in tangents.items():
+            perturbed[name] = np.asarray(inputs[name], np.float64) + 1j * COMPLEX_STEP * v
+        outputs = self.evaluate(spec, perturbed)
+        return {
+            name: np.imag(value) / COMPLEX_STEP
+            for name, value in outputs.items()
+            if spec.symbols[name].kind == "float"
+        }
+
+    def vjp(
+        self, spec: Spec, inputs: Arrays, cotangents: Arrays, wrt: Iterable[str]
+    ) -> dict[str, Array]:
+        """uᵀJ for each input in ``wrt``, element by element (one oracle run per element)."""
+        grads = {}
+        for name in wrt:
+            x = np.asarray(inputs[name])
+            grad = np.zeros(x.shape)
+            for index in np.ndindex(x.shape):
+                e = np.zeros(x.shape)
+                e[index] = 1.0
+                grad[index] = self.project(self.jvp(spec, inputs, {name: e}), cotangents)
+            grads[name] = grad
+        return grads
+
+    @staticmethod
+    def project(jv: Mapping[str, Array], cotangents: Arrays) -> float:
+        """uᵀ(J·v): the scalar both sides of a directional gradient check must agree on."""
+        return float(sum(np.vdot(np.asarray(cotangents[n], np.float64), jv[n]) for n in cotangents))
+
+
+def _widen(value: Array) -> Array:
+    if np.issubdtype(value.dtype, np.floating) and value.dtype != np.float64:
+        return value.astype(np.float64)
+    return value
+
