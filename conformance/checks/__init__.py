@@ -4,6 +4,9 @@ A check receives a :class:`CheckContext` (spec, kernel, dtype, seed, oracle) and
 case (index and sizes), and returns a :class:`Measurement`. The engine runs it over
 every case of the spec and keeps the worst. Checks raise nothing on a wrong answer;
 an exception from the backend propagates and becomes an ``error`` result.
+
+May import: :mod:`conformance.oracle`, :mod:`conformance.spec`, :mod:`conformance.lang`,
+:mod:`conformance.plugins` (the backend types), errors, typing.
 """
 
 from __future__ import annotations

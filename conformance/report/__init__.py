@@ -3,6 +3,9 @@
 ``render(results, "markdown")`` returns the page; ``write_report(path, results)``
 picks the format from the suffix (``.md``, ``.html``, ``.json``, else terminal
 text) and writes it, with links to failing inputs relative to the report.
+
+May import: :mod:`conformance.results`, errors, typing. A report needs result files
+only, never the specs or the backends that produced them.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-import conformance
+from conformance.version import __version__
 
 MACHINE_ENV_VAR = "CONFORMANCE_MACHINE"
 THREAD_ENV_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -95,5 +95,5 @@ def collect_environment(machine: str | None = None) -> Environment:
         threads=thread_description(),
         arch=platform.machine(),
         platform=platform.platform(),
-        conformance=conformance.__version__,
+        conformance=__version__,
     )

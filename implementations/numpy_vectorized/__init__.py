@@ -13,7 +13,7 @@ import conformance
 from implementations._common import package_backend
 
 if TYPE_CHECKING:
-    from conformance.plugins.backend import BackendRegistry
+    from conformance import BackendRegistry
 
 __version__ = "0.1.0"
 DESCRIPTION = "NumPy batched over rows: z @ W.T + b, one matmul per gate and step."
