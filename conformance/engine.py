@@ -96,7 +96,7 @@ def run_check(request: CheckRequest, oracle: Oracle, *, seed: int = 0) -> CheckR
     worst: Measurement | None = None
     for case, sizes in enumerate(spec.sizes):
         try:
-            measured = CHECKS[check].run(ctx, case, sizes)
+            measured = CHECKS[check].measure(ctx, case, sizes)
         except (NotDeclared, NotImplementedError) as exc:
             result.status, result.message = Status.NOT_IMPLEMENTED, str(exc) or "not implemented"
             break
@@ -127,7 +127,7 @@ def run_check(request: CheckRequest, oracle: Oracle, *, seed: int = 0) -> CheckR
     return result
 
 
-def run(
+def run_requests(
     requests: Iterable[CheckRequest],
     oracle: Oracle,
     *,

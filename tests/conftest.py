@@ -79,8 +79,10 @@ def result(backend: str = "numpy-loops", **fields) -> CheckResult:
         case=0,
         seconds=1e-5,
         machine="cpu-box",
-        run="run-a",
+        run_id="run-a",
     )
+    if "run" in fields:
+        fields["run_id"] = fields.pop("run")
     values.update(fields)
     return CheckResult(**values)
 

@@ -38,7 +38,7 @@ class CheckKind:
     """A named check, when it applies, and what it runs per case."""
 
     name: str
-    run: Callable[[CheckContext, int, Sizes], Measurement]
+    measure: Callable[[CheckContext, int, Sizes], Measurement]
     applies: Callable[[Spec], bool]
     description: str
 

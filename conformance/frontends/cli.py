@@ -20,7 +20,7 @@ from tabulate import tabulate
 
 from conformance import __version__
 from conformance.checks import CHECKS
-from conformance.engine import run as run_engine
+from conformance.engine import run_requests
 from conformance.errors import ConformanceError, PluginError, UsageError
 from conformance.frontends.progress import ProgressBar, wants_progress
 from conformance.frontends.recording import Recorder
@@ -175,7 +175,7 @@ def command_run(args: argparse.Namespace, argv: list[str]) -> int:
     recorder = Recorder(session, command=shlex.join(["conformance", *argv]), machine=args.machine)
     bar = ProgressBar(len(requests), enabled=not args.no_progress and wants_progress())
     try:
-        for result in run_engine(
+        for result in run_requests(
             requests, session.oracle, seed=selection.seed, progress=bar.update
         ):
             recorder.record(result)

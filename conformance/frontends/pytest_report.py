@@ -67,7 +67,7 @@ class ConformanceReporter:
             if name != PROPERTY:
                 continue
             try:
-                result = decode_result(json.loads(value), report.nodeid)
+                result = decode_result(json.loads(str(value)), report.nodeid)
             except (ValueError, ResultFileError) as exc:  # never lose the run to a bad record
                 sys.stderr.write(f"conformance: could not read result of {report.nodeid}: {exc}\n")
                 continue

@@ -48,7 +48,7 @@ class Recorder:
     ) -> None:
         self.session = session
         selection = session.selection
-        self.run = Run(
+        self.run_info = Run(
             id=uuid.uuid4().hex[:12],
             environment=environment or collect_environment(machine),
             started=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -68,8 +68,8 @@ class Recorder:
     def record(self, result: CheckResult) -> CheckResult:
         """Annotate ``result`` in place, keep it, and return it."""
         backend = self.session.registry.backends.get(result.backend)
-        result.machine = self.run.environment.machine
-        result.run = self.run.id
+        result.machine = self.run_info.environment.machine
+        result.run_id = self.run_info.id
         result.plugin = backend.plugin if backend is not None else result.plugin
         result.rerun = rerun_command(result, self.session.registry)
         spec = self.session.catalog.specs.get(result.spec)
@@ -84,6 +84,6 @@ class Recorder:
         used = dict.fromkeys(r.spec for r in self.results)
         return ResultSet(
             results=list(self.results),
-            runs={self.run.id: self.run},
+            runs={self.run_info.id: self.run_info},
             specs={k: specs[k] for k in used if k in specs},
         )

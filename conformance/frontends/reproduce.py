@@ -125,7 +125,7 @@ def save_failing_inputs(
             continue
         directory.mkdir(parents=True, exist_ok=True)
         path = directory / f"{_safe(result.id)}.npz"
-        np.savez(path, **arrays)
+        np.savez(path, **arrays)  # type: ignore[arg-type]
         result.inputs_file = str(path.resolve())
         written.append(path)
     return written

@@ -36,7 +36,7 @@ class Interpreter:
         self.functions = functions
         self.references = references
 
-    def run(self, statements: Iterable[Statement], env: dict[str, Any]) -> dict[str, Any]:
+    def execute(self, statements: Iterable[Statement], env: dict[str, Any]) -> dict[str, Any]:
         """Execute equations in order, binding their targets in ``env``."""
         for statement in statements:
             try:
@@ -77,21 +77,21 @@ class Interpreter:
             case ast.Attribute(value=value, attr="T"):
                 return self.eval(value, env).T
             case ast.Attribute():
-                name = dotted_name(node)
-                if name is None or name not in self.references:
+                dotted = dotted_name(node)
+                if dotted is None or dotted not in self.references:
                     raise unknown_name_error(
-                        str(name or ast.unparse(node)), self.references, kind="spec", where=""
+                        str(dotted or ast.unparse(node)), self.references, kind="spec", where=""
                     )
-                return self.references[name]
+                return self.references[dotted]
             case ast.Subscript(value=value, slice=index):
                 return self.eval(value, env)[self._index(index, env)]
             case ast.Tuple(elts=elts):
                 return tuple(self.eval(e, env) for e in elts)
             case ast.Compare(left=left, ops=ops, comparators=comparators):
                 result, current = True, self.eval(left, env)
-                for op, right_node in zip(ops, comparators, strict=True):
+                for cmp, right_node in zip(ops, comparators, strict=True):
                     right = self.eval(right_node, env)
-                    result = result & _COMPARE[type(op)](current, right)
+                    result = result & _COMPARE[type(cmp)](current, right)
                     current = right
                 return result
             case ast.BoolOp(values=values):

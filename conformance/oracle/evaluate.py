@@ -63,7 +63,7 @@ class Oracle:
         dims = infer_dims(spec, inputs)
         env: dict[str, Any] = {name: _widen(np.asarray(inputs[name])) for name in spec.inputs}
         env.update(dims)
-        self.interpreter.run(spec.equations, env)
+        self.interpreter.execute(spec.equations, env)
         return {name: env[name] for name in spec.outputs}
 
     def jvp(self, spec: Spec, inputs: Arrays, tangents: Arrays) -> dict[str, Array]:

@@ -55,7 +55,7 @@ def scan(
         outputs = step.oracle.evaluate(spec, inputs)
         for name in spec.outputs:
             stacked[name].append(outputs[name])
-        carry = {s.name: outputs[s.next] for s in states}
+        carry = {s.name: outputs[str(s.next)] for s in states}
     order = slice(None, None, -1) if reverse else slice(None)
     return (
         *(np.stack(stacked[o][order]) for o in spec.outputs),
@@ -84,9 +84,10 @@ def tree(step: SpecFunction, *, _scope: Mapping[str, Any], children: Array, **gi
     spec = step.spec
     where = f"tree({spec.id})"
     states = [s for s in spec.input_symbols if s.role == "state"]
-    carried = list(dict.fromkeys(s.next for s in states))
+    carried = [str(o) for o in dict.fromkeys(s.next for s in states)]
     pairs = {o: [s.name for s in states if s.next == o] for o in carried}
-    if not states or any(len(p) != 2 for p in pairs.values()) or None in pairs:
+    unpaired = any(len(p) != 2 for p in pairs.values()) or any(s.next is None for s in states)
+    if not states or unpaired:
         raise EvaluationError(
             f"{where}: needs two role-'state' inputs (left, right) per carried output, "
             f"has {', '.join(f'{s.name} -> {s.next}' for s in states) or 'none'}"

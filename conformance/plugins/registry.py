@@ -9,6 +9,7 @@ failure is kept in :attr:`Registry.health` and shown by ``conformance list``.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 from collections.abc import Callable, Iterable
@@ -114,9 +115,9 @@ def load_registry(
         for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
             register(ep.name, f"entry point {ep.value}", ep.load)
     for module in plugin_modules:
-        register(module, "--plugin", lambda module=module: importlib.import_module(module))
+        register(module, "--plugin", functools.partial(importlib.import_module, module))
     for name, plugin in extra_plugins:
-        register(name, "direct", lambda plugin=plugin: plugin)
+        register(name, "direct", functools.partial(_identity, plugin))
 
     collected = BackendRegistry()
     for impl in pm.hook.conformance_register_backends.get_hookimpls():
@@ -134,3 +135,8 @@ def load_registry(
         added = tuple(sorted(set(collected.backends) - before))
         health[impl.plugin_name] = replace(health[impl.plugin_name], backends=added)
     return Registry(backends=collected.backends, health=list(health.values()))
+
+
+def _identity(plugin: object) -> object:
+    """``plugin`` itself: the loader of a plugin object registered directly."""
+    return plugin

@@ -6,6 +6,7 @@ above half the tolerance), ``fail`` (red), ``na`` and ``skip`` (grey).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 from pathlib import Path
 
@@ -42,7 +43,7 @@ def _cell(cell: Cell) -> str:
     return f'<td class="cell {cell.state}" title="{escape(cell.detail)}">{escape(cell.text)}</td>'
 
 
-def _table(headers: list[str], rows: list[list[object]], css: str = "") -> str:
+def _table(headers: list[str], rows: Sequence[Sequence[object]], css: str = "") -> str:
     head = "".join(f"<th>{escape(str(h))}</th>" for h in headers)
     body = "".join(
         "<tr>" + "".join(f"<td>{escape(str(v))}</td>" for v in row) + "</tr>" for row in rows

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from tabulate import tabulate
@@ -166,7 +166,7 @@ def render_terminal(
     return "\n".join(out).rstrip() + "\n"
 
 
-def _simple(table: tuple[list[str], list[list[object]]]) -> str:
+def _simple(table: tuple[list[str], Sequence[Sequence[object]]]) -> str:
     headers, rows = table
     return tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True)
 
@@ -181,7 +181,7 @@ def render_markdown(report: Report, *, base_dir: Path | None = None) -> str:
     def paint(cell: Cell) -> str:
         return _md_escape(cell.text)
 
-    def table(headers: list[str], rows: list[list[object]]) -> str:
+    def table(headers: list[str], rows: Sequence[Sequence[object]]) -> str:
         rows = [[_md_escape(str(v)) for v in row] for row in rows]
         return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
 

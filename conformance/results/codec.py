@@ -82,7 +82,7 @@ def decode_result(item: Any, file: str = "<result>", where: str = "result") -> C
             )
         values[name] = value
     try:
-        values["status"] = Status(item.get("status"))
+        values["status"] = Status(str(item.get("status")))
     except ValueError:
         known = ", ".join(s.value for s in Status)
         raise ResultFileError(
@@ -94,7 +94,7 @@ def decode_result(item: Any, file: str = "<result>", where: str = "result") -> C
             problem = f"expected a string, got {kind_of(value)}"
             raise ResultFileError(file, problem, f"{where}.{name}")
         if value is not None:
-            values[name] = value
+            values["run_id" if name == "run" else name] = value
     for name in FLOAT_FIELDS:
         value = _decode_float(item.get(name), file, f"{where}.{name}")
         if value is not None or name != "duration":

@@ -76,7 +76,7 @@ class ResultSet:
         return list(dict.fromkeys(r.machine for r in self.results))
 
     def environment(self, result: CheckResult) -> Environment | None:
-        run = self.runs.get(result.run)
+        run = self.runs.get(result.run_id)
         return run.environment if run else None
 
     def to_json(self) -> dict[str, Any]:
@@ -155,8 +155,8 @@ def parse_results(data: Any, file: str = "<results>") -> ResultSet:
         raise ResultFileError(file, f"expected a list, got {kind_of(raw)}", "results")
     results = [decode_result(item, file, f"results[{i}]") for i, item in enumerate(raw)]
     for i, result in enumerate(results):
-        if result.run and result.run not in runs:
-            raise ResultFileError(file, f"{result.run!r} is not in runs", f"results[{i}].run")
+        if result.run_id and result.run_id not in runs:
+            raise ResultFileError(file, f"{result.run_id!r} is not in runs", f"results[{i}].run")
     return ResultSet(results, runs, specs)
 
 
@@ -175,7 +175,7 @@ def merge(sets: Iterable[ResultSet]) -> ResultSet:
         runs.update(result_set.runs)
         specs.update(result_set.specs)
         for result in result_set.results:
-            started = runs[result.run].started if result.run in runs else ""
+            started = runs[result.run_id].started if result.run_id in runs else ""
             ordered.append((started, len(ordered), result))
     first: dict[tuple[str, ...], int] = {}
     for i, (_, _, result) in enumerate(ordered):
@@ -184,7 +184,7 @@ def merge(sets: Iterable[ResultSet]) -> ResultSet:
     for _, _, result in sorted(ordered, key=lambda t: (t[0], t[1])):
         chosen[_merge_key(result)] = result
     results = sorted(chosen.values(), key=lambda r: first[_merge_key(r)])
-    used = {r.run for r in results}
+    used = {r.run_id for r in results}
     return ResultSet(results, {k: v for k, v in runs.items() if k in used}, specs)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -49,7 +49,7 @@ class CheckResult:
     extra: dict[str, Any] = field(default_factory=dict)
     machine: str = ""
     """Label of the machine that produced the result (:mod:`conformance.results.environment`)."""
-    run: str = ""
+    run_id: str = ""
     """Id of the run that produced it; the result file's ``runs`` table holds its environment."""
     plugin: str = ""
     """Plugin that registered the backend."""
@@ -75,13 +75,9 @@ class CheckResult:
         return f"{self.spec}-{self.backend}-{self.dtype}-{self.check}"
 
     def to_dict(self) -> dict[str, Any]:
+        """The result's fields as plain data, under the schema's names (``run_id`` is ``run``)."""
         data = asdict(self)
         data["status"] = str(self.status)
+        data["run"] = data.pop("run_id")
         return data
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> CheckResult:
-        known = {f.name for f in fields(cls)}
-        values = {k: v for k, v in data.items() if k in known}
-        values["status"] = Status(values["status"])
-        return cls(**values)

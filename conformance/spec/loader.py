@@ -152,13 +152,13 @@ def _tolerances(table: Any, file: str, where: str) -> dict[str, Tolerance]:
         atol, rtol = entry.get("atol"), entry.get("rtol")
         for key, value in (("atol", atol), ("rtol", rtol)):
             number = isinstance(value, int | float) and not isinstance(value, bool)
-            if not number or not math.isfinite(value) or value < 0:
+            if not number or not math.isfinite(value) or value < 0:  # type: ignore[arg-type, operator]
                 raise SpecError(
                     f"{key} = {value!r} should be a number >= 0",
                     file=file,
                     field=f"{where}.{dtype}",
                 )
-        out[dtype] = Tolerance(float(atol), float(rtol))
+        out[dtype] = Tolerance(float(atol), float(rtol))  # type: ignore[arg-type]
     return out
 
 

@@ -47,11 +47,6 @@ class Tolerance:
     atol: float
     rtol: float
 
-    def bound(self, reference: object) -> object:
-        import numpy as np
-
-        return self.atol + self.rtol * np.abs(reference)
-
 
 @dataclass(frozen=True)
 class Invariant:

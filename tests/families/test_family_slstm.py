@@ -147,7 +147,7 @@ def test_tree_rejects_invalid_children(toy, children, message):
     inputs = {"leaf_u": np.zeros((4, 2)), "leaf_v": np.zeros((4, 2)), "w": np.zeros(2)}
     spec = toy.get("toy.tree")
     with pytest.raises(EvaluationError, match=message):
-        Oracle(toy.specs).interpreter.run(spec.equations, {**inputs, "children": children})
+        Oracle(toy.specs).interpreter.execute(spec.equations, {**inputs, "children": children})
 
 
 def test_tree_rejects_a_child_state_passed_as_keyword(toy):

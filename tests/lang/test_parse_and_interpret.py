@@ -31,7 +31,7 @@ def evaluate(source: str, **env: Any) -> Any:
 
 def run(*sources: str, **env: Any) -> dict[str, Any]:
     """The environment after running the equations ``sources`` in order."""
-    return Interpreter(FUNCTIONS, {}).run([parse_statement(s) for s in sources], dict(env))
+    return Interpreter(FUNCTIONS, {}).execute([parse_statement(s) for s in sources], dict(env))
 
 
 FINITE = st.floats(-100, 100, allow_nan=False, allow_infinity=False)

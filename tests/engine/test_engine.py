@@ -7,7 +7,7 @@ import pytest
 
 from conformance import Backend, Kernel
 from conformance.checks import CHECKS, CheckContext
-from conformance.engine import plan, run
+from conformance.engine import plan, run_requests
 from conformance.errors import UsageError
 from conformance.oracle.evaluate import Oracle
 from conformance.oracle.verify import load_checked_catalog
@@ -59,7 +59,7 @@ def test_run_yields_every_result_and_reports_progress():
         CATALOG.select(["lstm.hidden_state", "lstm.cell"]), [BACKEND], ["float64"], ["numeric"]
     )
     results = list(
-        run(requests, Oracle(CATALOG.specs), progress=lambda req, res: seen.append(req.id))
+        run_requests(requests, Oracle(CATALOG.specs), progress=lambda req, res: seen.append(req.id))
     )
     assert [r.status for r in results] == [Status.PASS, Status.NOT_IMPLEMENTED]
     assert seen == [r.id for r in requests]
@@ -68,7 +68,7 @@ def test_run_yields_every_result_and_reports_progress():
 def test_seed_changes_inputs_but_not_verdict():
     requests = plan(CATALOG.select(["lstm.hidden_state"]), [BACKEND], ["float64"], ["numeric"])
     oracle = Oracle(CATALOG.specs)
-    a, b = (next(run(requests, oracle, seed=s)) for s in (0, 1))
+    a, b = (next(run_requests(requests, oracle, seed=s)) for s in (0, 1))
     assert a.status is b.status is Status.PASS
     assert (a.seed, b.seed) == (0, 1)
     spec = CATALOG.get("lstm.hidden_state")
