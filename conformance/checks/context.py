@@ -13,7 +13,7 @@ from conformance.checks.compare import Discrepancy, compare, worst
 from conformance.errors import NotDeclared
 from conformance.oracle.evaluate import Oracle
 from conformance.plugins.backend import Backend, Kernel
-from conformance.spec.draw import case_rng, draw_inputs, shape_of
+from conformance.spec.draw import case_rng, draw_cotangents, draw_inputs, shape_of
 from conformance.spec.model import Spec, Tolerance
 from conformance.typing import Array, Arrays, Sizes
 
@@ -47,12 +47,9 @@ class CheckContext:
         return draw_inputs(self.spec, sizes, dtype=self.dtype, rng=rng, domains=domains)
 
     def cotangents(self, case: int, sizes: Sizes) -> dict[str, Array]:
+        """The case's output cotangents u (for the VJP uᵀJ): the same for every backend."""
         rng = case_rng(self.seed, self.spec.id, case, "cotangents")
-        return {
-            s.name: rng.normal(0.0, 1.0, shape_of(s, sizes)).astype(self.dtype)
-            for s in self.spec.output_symbols
-            if s.kind == "float"
-        }
+        return draw_cotangents(self.spec, sizes, dtype=self.dtype, rng=rng)
 
     def reference(self, case: int, inputs: Arrays, *, stability: bool = False) -> dict[str, Array]:
         """The oracle's outputs for this case's inputs, computed once for all backends."""

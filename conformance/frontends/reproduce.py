@@ -26,7 +26,6 @@ from conformance.spec.model import Spec
 TIME_AXIS = "T"
 """A symbol with an axis named ``T`` is a sequence: its index on that axis is the time step."""
 _WORST = re.compile(r"^(?:grad )?(?P<name>\w+)\[(?P<index>[\d, ]+)\]$")
-NOT_REPRODUCIBLE = "registered directly (not a module or entry point): no command re-runs it"
 
 
 def rerun_command(result: CheckResult, registry: Registry | None = None) -> str:

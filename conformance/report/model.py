@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from statistics import median
 
-from conformance.results.environment import Environment
 from conformance.results.files import ResultSet, Run, SpecInfo
 from conformance.results.model import CheckResult, Status
 
@@ -123,9 +122,6 @@ class Report:
     @property
     def conforms(self) -> bool:
         return all(s.conforms for s in self.summaries)
-
-    def environments(self) -> list[Environment]:
-        return [run.environment for run in self.runs]
 
 
 def format_fraction(value: float) -> str:

@@ -71,14 +71,6 @@ class ResultSet:
     runs: dict[str, Run] = field(default_factory=dict)
     specs: dict[str, SpecInfo] = field(default_factory=dict)
 
-    def machines(self) -> list[str]:
-        """Machine labels in order of first appearance."""
-        return list(dict.fromkeys(r.machine for r in self.results))
-
-    def environment(self, result: CheckResult) -> Environment | None:
-        run = self.runs.get(result.run_id)
-        return run.environment if run else None
-
     def to_json(self) -> dict[str, Any]:
         """The JSON document, schema ``conformance-results/1``."""
         return {

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import ast
 import difflib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
-from conformance.errors import SpecError
+from conformance.errors import ExpressionError, SpecError
 from conformance.lang.functions import FUNCTIONS
 from conformance.lang.parse import called_names, free_names, unknown_name_error
 
@@ -78,3 +79,16 @@ def require_member(
             field=field,
             hint=did_you_mean(name, allowed),
         )
+
+
+@contextmanager
+def in_file(file: str, field: str = "") -> Iterator[None]:
+    """Give an error of the language (which knows no files) the spec file it came from.
+
+    An :class:`ExpressionError` raised inside becomes a :class:`SpecError` naming ``file``
+    and its own field, or ``field`` when it has none.
+    """
+    try:
+        yield
+    except ExpressionError as exc:
+        raise SpecError(exc.problem, file=file, field=exc.field or field, hint=exc.hint) from None

@@ -23,6 +23,7 @@ from conformance.spec.fields import (
     check_keys,
     check_names,
     did_you_mean,
+    in_file,
     require,
     require_member,
     string_list,
@@ -194,7 +195,7 @@ def expressions(table: Any, scope: set[str] | None, file: str, where: str) -> di
     parsed = {}
     for name, source in table.items():
         field_ = f"{where}.{name}"
-        try:
+        with in_file(file, field_):
             node = parse_expression(source, where=field_)
             if scope is not None:
                 check_names(node, scope, source, field_)
@@ -207,10 +208,6 @@ def expressions(table: Any, scope: set[str] | None, file: str, where: str) -> di
             for called, _call in called_names(node):
                 if called not in FUNCTIONS:
                     raise unknown_name_error(called, FUNCTIONS, kind="function", where=field_)
-        except ExpressionError as exc:
-            raise SpecError(
-                exc.problem, file=file, field=exc.field or field_, hint=exc.hint
-            ) from None
         parsed[name] = Expression(source, node)
     return parsed
 
@@ -246,9 +243,5 @@ def resolve_reversal(spec: Spec, catalog: Catalog) -> None:
         )
     for name, expression in reversal.outputs.items():
         where = f"{field_}.outputs.{name}"
-        try:
+        with in_file(spec.file, where):
             check_names(expression.expr, {*other.outputs, *spec.dims}, expression.source, where)
-        except ExpressionError as exc:
-            raise SpecError(
-                exc.problem, file=spec.file, field=exc.field or where, hint=exc.hint
-            ) from None

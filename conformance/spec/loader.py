@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from conformance.errors import ExpressionError, SpecError
+from conformance.errors import SpecError
 from conformance.lang.parse import (
     free_names,
     parse_expression,
@@ -30,6 +30,7 @@ from conformance.spec.fields import (
     check_keys,
     check_names,
     did_you_mean,
+    in_file,
     require,
     require_member,
     string_list,
@@ -113,12 +114,10 @@ def _symbol(name: str, table: Any, file: str, where: str) -> Symbol:
     if kind not in ("float", "int"):
         raise SpecError(f"kind {kind!r}", file=file, field=where, hint="'float' or 'int'")
     dims = tuple(str(d) for d in shape)
-    try:
+    with in_file(file):
         shape_ast = tuple(parse_expression(d, where=f"{where}.shape") for d in dims)
         domain = table.get("domain", "integers(0, 2)" if kind == "int" else "normal(0, 1)")
         _check_domain(domain, file, f"{where}.domain")
-    except ExpressionError as exc:
-        raise SpecError(exc.problem, file=file, field=exc.field, hint=exc.hint) from None
     return Symbol(
         name=name,
         shape=dims,
@@ -226,13 +225,9 @@ def _spec(
     scope = set(inputs) | set(dims)
     for i, source in enumerate(string_list(table, "equations", file, f"{where}.equations")):
         field_ = f"{where}: equations[{i}]"
-        try:
+        with in_file(file, field_):
             statement = parse_statement(source, where=field_)
             check_names(statement.expr, scope, source, field_)
-        except ExpressionError as exc:
-            raise SpecError(
-                exc.problem, file=file, field=exc.field or field_, hint=exc.hint
-            ) from None
         scope |= set(statement.targets)
         equations.append(statement)
     missing = [o for o in outputs if o not in scope]
@@ -244,15 +239,11 @@ def _spec(
     invariants = []
     for i, source in enumerate(string_list(table, "invariants", file, f"{where}.invariants")):
         field_ = f"{where}: invariants[{i}]"
-        try:
+        with in_file(file, field_):
             node = parse_expression(source, where=field_)
             check_names(
                 node, set(inputs) | set(outputs) | set(dims) | INVARIANT_NAMES, source, field_
             )
-        except ExpressionError as exc:
-            raise SpecError(
-                exc.problem, file=file, field=exc.field or field_, hint=exc.hint
-            ) from None
         invariants.append(Invariant(source, node))
 
     float_inputs = [n for n in inputs if symbols[n].kind == "float"]
@@ -275,10 +266,8 @@ def _spec(
     for name, domain in stability.items():
         if name not in float_inputs:
             raise SpecError(f"{name!r} is not a float input", file=file, field=f"{where}.stability")
-        try:
+        with in_file(file):
             _check_domain(domain, file, f"{where}.stability.{name}")
-        except ExpressionError as exc:
-            raise SpecError(exc.problem, file=file, field=exc.field, hint=exc.hint) from None
 
     sizes = _sizes(table.get("sizes", defaults.get("sizes")), dims, file, f"{where}.sizes")
     tolerance = _tolerances(

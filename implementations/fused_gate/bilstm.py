@@ -13,11 +13,9 @@ The output layer concatenates [→h_t, ←h_t] and multiplies once by [W_fwd, W_
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
 
-from conformance import Kernel
+from conformance import Arrays, Kernel
 from implementations.fused_gate.lstm_sequence import (
     Tape,
     project,
@@ -27,8 +25,6 @@ from implementations.fused_gate.lstm_sequence import (
     unstack,
     weight_grads,
 )
-
-Arrays = Mapping[str, np.ndarray]
 
 DIRECTIONS = {"fwd": False, "bwd": True}
 """Each direction's suffix on the spec's symbols, and whether it reads time backwards."""

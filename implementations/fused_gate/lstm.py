@@ -18,15 +18,12 @@ the forward and use the derivatives in terms of the activated values:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
-from conformance import Kernel
+from conformance import Arrays, Kernel
 from implementations._common import sigmoid
-
-Arrays = Mapping[str, np.ndarray]
-
 
 CELL_GATES = ("f", "i", "o", "c")
 """Block order of the stacked weights: the three σ-gates, then the tanh candidate."""

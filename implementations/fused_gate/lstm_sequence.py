@@ -20,16 +20,13 @@ own index t: the BiLSTM's backward direction (:mod:`.bilstm`) uses the same func
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
-from conformance import Kernel
+from conformance import Arrays, Kernel
 from implementations._common import sigmoid
 from implementations.fused_gate.lstm import CELL_GATES
-
-Arrays = Mapping[str, np.ndarray]
 
 
 def stack(inputs: Arrays, suffix: str = "") -> tuple[np.ndarray, np.ndarray]:

@@ -18,13 +18,9 @@ Each forward sits next to its hand-derived backward; tanh' is taken from the val
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
 
-from conformance import Kernel
-
-Arrays = Mapping[str, np.ndarray]
+from conformance import Arrays, Kernel
 
 
 def _dtype(inputs: Arrays, *names: str) -> np.dtype:

@@ -20,16 +20,13 @@ Inputs are only ever read; nothing is cached between calls.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
 from typing import NamedTuple
 
 import numpy as np
 
-from conformance import Kernel
+from conformance import Arrays, Kernel
 from implementations._common import sigmoid
 from implementations.fused_gate.lstm import KERNELS as LSTM_KERNELS
-
-Arrays = Mapping[str, np.ndarray]
 
 SOURCES = {"Lh": "h_L", "Rh": "h_R", "Lc": "c_L", "Rc": "c_R", "c": "c"}
 """Weight subscript → the symbol it multiplies: W_i_Lh on h^L, W_o_c on the new c_t."""

@@ -13,14 +13,10 @@ the sum of the two.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
 
-from conformance import Kernel
+from conformance import Arrays, Kernel
 from implementations.numpy_loops.lstm_sequence import PARAMETERS, bptt, run
-
-Arrays = Mapping[str, np.ndarray]
 
 DIRECTIONS = {"fwd": False, "bwd": True}
 """Each direction's suffix on the spec's symbols, and whether it reads time backwards."""

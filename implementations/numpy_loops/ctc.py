@@ -16,13 +16,11 @@ zero for a target that does not fit in T frames (loss +inf).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 import numpy as np
 
-from conformance import Kernel
-
-Arrays = Mapping[str, np.ndarray]
+from conformance import Arrays, Kernel
 
 BLANK = 0
 """The blank's class index, as the spec declares (PyTorch's default)."""

@@ -12,15 +12,10 @@ the forward for the row and use the derivatives in terms of the activated values
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
 
-from conformance import Kernel
+from conformance import Arrays, Kernel
 from implementations._common import sigmoid
-
-Arrays = Mapping[str, np.ndarray]
-
 
 # ---------------------------------------------------------------------------
 # Column-vector helpers

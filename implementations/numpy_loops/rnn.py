@@ -12,13 +12,9 @@ value, 1 − h² for h = tanh(a).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
 
-from conformance import Kernel
-
-Arrays = Mapping[str, np.ndarray]
+from conformance import Arrays, Kernel
 
 
 def _column(row: np.ndarray) -> np.ndarray:

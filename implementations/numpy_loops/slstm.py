@@ -16,11 +16,9 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from conformance import Kernel
+from conformance import Arrays, Kernel
 from implementations._common import sigmoid
 from implementations.numpy_loops.lstm import KERNELS as LSTM_KERNELS
-
-Arrays = Mapping[str, np.ndarray]
 
 SOURCES = {"Lh": "h_L", "Rh": "h_R", "Lc": "c_L", "Rc": "c_R", "c": "c"}
 """Weight subscript → the symbol it multiplies: W_i_Lh @ h_L, W_o_c @ c (the new c_t)."""

@@ -9,15 +9,11 @@ time and rows, one matmul per direction.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
 
-from conformance import Kernel
+from conformance import Arrays, Kernel
 from implementations.numpy_vectorized import lstm_sequence
 from implementations.numpy_vectorized.lstm_sequence import PARAMETERS
-
-Arrays = Mapping[str, np.ndarray]
 
 
 def _flip(a: np.ndarray) -> np.ndarray:

@@ -15,14 +15,11 @@ and the loss ∂y_t[k] = ∂L · (P(k|t) − γ_t(k)) with the occupancy
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import NamedTuple
 
 import numpy as np
 
-from conformance import Kernel
-
-Arrays = Mapping[str, np.ndarray]
+from conformance import Arrays, Kernel
 
 BLANK = 0
 """The blank's class index, as the spec declares (PyTorch's default)."""

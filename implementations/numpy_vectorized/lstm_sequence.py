@@ -12,14 +12,10 @@ the weight gradients, which are summed over t (the weights are shared by every s
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
 
-from conformance import Kernel
+from conformance import Arrays, Kernel
 from implementations.numpy_vectorized.lstm import cell_forward, cell_vjp
-
-Arrays = Mapping[str, np.ndarray]
 
 PARAMETERS = ("W_f", "W_i", "W_c", "W_o", "b_f", "b_i", "b_c", "b_o")
 """The cell's weights and biases, shared by every time step."""

@@ -10,14 +10,9 @@ with tanh' in terms of the value, 1 − h² for h = tanh(a).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
 
-from conformance import Kernel
-
-Arrays = Mapping[str, np.ndarray]
-
+from conformance import Arrays, Kernel
 
 # ---------------------------------------------------------------------------
 # One step: h_t = tanh(x_t W_xᵀ + h_{t-1} W_hᵀ + b)

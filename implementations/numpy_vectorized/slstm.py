@@ -15,11 +15,9 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
-from conformance import Kernel
+from conformance import Arrays, Kernel
 from implementations._common import sigmoid
 from implementations.numpy_vectorized.lstm import KERNELS as LSTM_KERNELS
-
-Arrays = Mapping[str, np.ndarray]
 
 CHILDREN = ("h_L", "h_R", "c_L", "c_R")
 """What the input and forget gates see: both children's hidden and cell states."""
