@@ -22,7 +22,6 @@ from conformance.lang.ctc import (
     forward_backward,
     occupancy_log_likelihood,
 )
-from conformance.lang.functions import FUNCTIONS
 from conformance.lang.primitives import log_softmax, softmax
 from conformance.oracle.evaluate import COMPLEX_STEP
 
@@ -204,6 +203,3 @@ def test_log_zero_stays_far_from_reachable_values_and_from_overflow():
     assert unreachable.any() and np.all(fb.log_alpha[~unreachable] > -1e3)
     assert np.all(np.isfinite(fb.log_alpha)) and np.all(np.isfinite(fb.log_beta))
 
-
-def test_primitive_is_in_the_function_table():
-    assert FUNCTIONS["ctc_neg_log_likelihood"] is ctc_neg_log_likelihood

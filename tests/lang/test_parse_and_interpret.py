@@ -342,15 +342,20 @@ def test_parse_rejects_escape_attempts_before_anything_runs(source: str) -> None
         parse_statement(f"y = {source}")
 
 
-def test_parse_never_executes_code(tmp_path, monkeypatch) -> None:
+def test_interpreter_never_calls_outside_the_function_table(tmp_path) -> None:
+    # Even a tree that skipped the parser's checks reaches no builtin: a call resolves
+    # only through the function table, an attribute only through spec ids.
+    import ast
+
     marker = tmp_path / "ran"
-    monkeypatch.chdir(tmp_path)
     for source in (
         f"__import__('pathlib').Path('{marker}').touch()",
-        f"[__import__('pathlib').Path('{marker}').touch() for _ in x]",
+        f"open('{marker}', 'w')",
+        "x.__class__",
     ):
+        node = ast.parse(source, mode="eval").body
         with pytest.raises(ExpressionError):
-            parse_expression(source)
+            Interpreter(FUNCTIONS, {}).eval(node, {"x": np.zeros(2)})
     assert not marker.exists()
 
 
@@ -361,19 +366,6 @@ def test_interpreter_rejects_node_outside_language_even_if_unchecked() -> None:
     node = ast.parse("[x for x in y]", mode="eval").body
     with pytest.raises(ExpressionError, match=r"list comprehension is not allowed"):
         Interpreter(FUNCTIONS, {}).eval(node, {"y": [1]})
-
-
-@pytest.mark.parametrize(
-    "source",
-    [
-        pytest.param("hs = scan(rnn.step, x=xs, reverse=True)", id="scan-reverse"),
-        pytest.param("m = max(a, axis=-1, keepdims=True)", id="max-keepdims"),
-        pytest.param("m = logsumexp(a, keepdims=False)", id="false"),
-    ],
-)
-def test_parse_statement_accepts_boolean_flags(source: str) -> None:
-    statement = parse_statement(source)
-    assert len(statement.targets) == 1
 
 
 def test_interpreter_passes_boolean_flags_through() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance import Backend, Kernel, hookimpl
+from conformance import Backend, hookimpl
 from conformance.errors import PluginError
 from conformance.plugins.registry import BLOCK_ENV_VAR, load_registry
 
@@ -154,8 +154,3 @@ def test_select_without_names_returns_every_backend():
     registry = load_registry(environ={})
     assert [b.name for b in registry.select([])] == list(registry.backends)
 
-
-def test_kernel_lookup_reports_missing_spec():
-    backend = Backend("b", {"lstm.cell": Kernel(lambda a: a)})
-    assert backend.kernel("lstm.cell") is not None
-    assert backend.kernel("ctc.loss") is None
