@@ -8,8 +8,6 @@ silently drops a field.
 
 from __future__ import annotations
 
-import ast
-import math
 import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -17,15 +15,11 @@ from typing import Any
 
 from conformance.errors import SpecError
 from conformance.lang.parse import (
-    free_names,
     parse_expression,
     parse_statement,
-    spec_references,
-    unknown_name_error,
 )
 from conformance.spec import identities
 from conformance.spec.catalog import Catalog, default_spec_paths
-from conformance.spec.draw import DOMAIN_FUNCTIONS
 from conformance.spec.fields import (
     check_keys,
     check_names,
@@ -35,14 +29,14 @@ from conformance.spec.fields import (
     require_member,
     string_list,
 )
-from conformance.spec.model import ROLES, Invariant, Spec, Symbol, Tolerance
-from conformance.typing import DTYPES
+from conformance.spec.model import Invariant, Spec, Symbol
+from conformance.spec.references import resolve_references
+from conformance.spec.tables import check_domain, dimension_names, sizes_table, symbol, tolerances
 
 INVARIANT_NAMES = frozenset({"atol", "rtol"})
 
 _FAMILY_KEYS = {"id", "title", "source", "description"}
 _DEFAULT_KEYS = {"sizes", "tolerance", "gradient_tolerance"}
-_SYMBOL_KEYS = {"shape", "role", "kind", "domain", "meaning", "next"}
 _SPEC_KEYS = {
     "id", "title", "latex", "description", "source", "inputs", "outputs", "equations",
     "differentiable", "invariants", "sizes", "tolerance", "gradient_tolerance", "stability",
@@ -61,7 +55,7 @@ def load_catalog(paths: Iterable[Path | str] | None = None) -> Catalog:
     catalog = Catalog()
     for path in paths if paths is not None else default_spec_paths():
         _load_file(Path(path), catalog)
-    _resolve_references(catalog)
+    resolve_references(catalog)
     return catalog
 
 
@@ -87,7 +81,7 @@ def _load_file(path: Path, catalog: Catalog) -> None:
     defaults = data.get("defaults", {})
     check_keys(defaults, _DEFAULT_KEYS, file, "defaults")
     symbols = {
-        name: _symbol(name, table, file, f"symbols.{name}")
+        name: symbol(name, table, file, f"symbols.{name}")
         for name, table in data.get("symbols", {}).items()
     }
     specs = data.get("spec", [])
@@ -100,65 +94,6 @@ def _load_file(path: Path, catalog: Catalog) -> None:
             other = catalog.specs[spec.id].file
             raise SpecError(f"duplicate spec id {spec.id!r} (also in {other})", file=file)
         catalog.specs[spec.id] = spec
-
-
-def _symbol(name: str, table: Any, file: str, where: str) -> Symbol:
-    if not isinstance(table, dict):
-        raise SpecError(f"should be a table, got {table!r}", file=file, field=where)
-    check_keys(table, _SYMBOL_KEYS, file, where)
-    shape = require(table, "shape", list, file, where)
-    role = require(table, "role", str, file, where)
-    if role not in ROLES:
-        raise SpecError(f"role {role!r}", file=file, field=where, hint=f"one of {', '.join(ROLES)}")
-    kind = table.get("kind", "float")
-    if kind not in ("float", "int"):
-        raise SpecError(f"kind {kind!r}", file=file, field=where, hint="'float' or 'int'")
-    dims = tuple(str(d) for d in shape)
-    with in_file(file):
-        shape_ast = tuple(parse_expression(d, where=f"{where}.shape") for d in dims)
-        domain = table.get("domain", "integers(0, 2)" if kind == "int" else "normal(0, 1)")
-        _check_domain(domain, file, f"{where}.domain")
-    return Symbol(
-        name=name,
-        shape=dims,
-        role=role,
-        kind=kind,
-        domain=domain,
-        meaning=str(table.get("meaning", "")),
-        next=table.get("next"),
-        shape_ast=shape_ast,
-    )
-
-
-def _check_domain(domain: Any, file: str, where: str) -> None:
-    node = parse_expression(domain, where=where)
-    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
-        raise SpecError(f"domain {domain!r}", file=file, field=where, hint="e.g. 'normal(0, 1)'")
-    if node.func.id not in DOMAIN_FUNCTIONS:
-        raise unknown_name_error(node.func.id, DOMAIN_FUNCTIONS, kind="domain", where=where)
-
-
-def _tolerances(table: Any, file: str, where: str) -> dict[str, Tolerance]:
-    if not isinstance(table, dict):
-        raise SpecError(f"should be a table keyed by dtype, got {table!r}", file=file, field=where)
-    check_keys(table, set(DTYPES), file, where)
-    out = {}
-    for dtype in DTYPES:
-        entry = table.get(dtype)
-        if not isinstance(entry, dict):
-            raise SpecError(f"missing tolerance for {dtype}", file=file, field=where)
-        check_keys(entry, {"atol", "rtol"}, file, f"{where}.{dtype}")
-        atol, rtol = entry.get("atol"), entry.get("rtol")
-        for key, value in (("atol", atol), ("rtol", rtol)):
-            number = isinstance(value, int | float) and not isinstance(value, bool)
-            if not number or not math.isfinite(value) or value < 0:  # type: ignore[arg-type, operator]
-                raise SpecError(
-                    f"{key} = {value!r} should be a number >= 0",
-                    file=file,
-                    field=f"{where}.{dtype}",
-                )
-        out[dtype] = Tolerance(float(atol), float(rtol))  # type: ignore[arg-type]
-    return out
 
 
 def _spec(
@@ -183,9 +118,9 @@ def _spec(
         )
     symbols = dict(family_symbols)
     for name, sym in table.get("symbols", {}).items():
-        symbols[name] = _symbol(name, sym, file, f"{where}.symbols.{name}")
+        symbols[name] = symbol(name, sym, file, f"{where}.symbols.{name}")
 
-    def known_symbol(name: str, field_: str) -> Symbol:
+    def knownsymbol(name: str, field_: str) -> Symbol:
         if name not in symbols:
             raise SpecError(
                 f"unknown symbol {name!r}",
@@ -200,10 +135,10 @@ def _spec(
     if not outputs:
         raise SpecError("no outputs", file=file, field=where)
     for name in inputs:
-        if known_symbol(name, "inputs").role == "output":
+        if knownsymbol(name, "inputs").role == "output":
             raise SpecError(f"{name!r} has role 'output'", file=file, field=f"{where}.inputs")
     for name in outputs:
-        if known_symbol(name, "outputs").role != "output":
+        if knownsymbol(name, "outputs").role != "output":
             raise SpecError(
                 f"{name!r} has role {symbols[name].role!r}",
                 file=file,
@@ -211,7 +146,7 @@ def _spec(
                 hint="outputs need role 'output'",
             )
     used = [symbols[n] for n in (*inputs, *outputs)]
-    dims = _dimension_names(used)
+    dims = dimension_names(used)
     for sym in used:
         if sym.next is not None and symbols.get(sym.next, sym).role != "output":
             raise SpecError(
@@ -267,13 +202,13 @@ def _spec(
         if name not in float_inputs:
             raise SpecError(f"{name!r} is not a float input", file=file, field=f"{where}.stability")
         with in_file(file):
-            _check_domain(domain, file, f"{where}.stability.{name}")
+            check_domain(domain, file, f"{where}.stability.{name}")
 
-    sizes = _sizes(table.get("sizes", defaults.get("sizes")), dims, file, f"{where}.sizes")
-    tolerance = _tolerances(
+    sizes = sizes_table(table.get("sizes", defaults.get("sizes")), dims, file, f"{where}.sizes")
+    tolerance = tolerances(
         table.get("tolerance", defaults.get("tolerance")), file, f"{where}.tolerance"
     )
-    gradient_tolerance = _tolerances(
+    gradient_tolerance = tolerances(
         table.get("gradient_tolerance", defaults.get("gradient_tolerance")),
         file,
         f"{where}.gradient_tolerance",
@@ -302,79 +237,3 @@ def _spec(
         chunking=chunking,
         reversal=reversal,
     )
-
-
-def _dimension_names(symbols: Iterable[Symbol]) -> tuple[str, ...]:
-    names: list[str] = []
-    for sym in symbols:
-        for node in sym.shape_ast:
-            for name in sorted(free_names(node)):
-                if name not in names:
-                    names.append(name)
-    return tuple(names)
-
-
-def _sizes(value: Any, dims: tuple[str, ...], file: str, where: str) -> tuple[dict[str, int], ...]:
-    if not isinstance(value, list) or not value:
-        raise SpecError("no sizes to try", file=file, field=where, hint="e.g. [{ B = 3, H = 4 }]")
-    out = []
-    for i, entry in enumerate(value):
-        if not isinstance(entry, dict):
-            raise SpecError(f"{entry!r} should be a table", file=file, field=f"{where}[{i}]")
-        for dim, size in entry.items():
-            if not isinstance(size, int) or isinstance(size, bool) or size < 1:
-                raise SpecError(
-                    f"{dim} = {size!r} should be an integer >= 1", file=file, field=f"{where}[{i}]"
-                )
-        missing = [d for d in dims if d not in entry]
-        if missing:
-            raise SpecError(f"no size for {', '.join(missing)}", file=file, field=f"{where}[{i}]")
-        out.append({d: entry[d] for d in dims})
-    return tuple(out)
-
-
-def _resolve_references(catalog: Catalog) -> None:
-    for spec in catalog.specs.values():
-        expressions = [
-            *((f"equations[{i}]", st.expr) for i, st in enumerate(spec.equations)),
-            *((f"invariants[{i}]", inv.expr) for i, inv in enumerate(spec.invariants)),
-        ]
-        for field_, expr in expressions:
-            for ref in sorted(spec_references(expr)):
-                if ref not in catalog.specs:
-                    raise SpecError(
-                        f"unknown spec {ref!r}",
-                        file=spec.file,
-                        field=f"spec {spec.id!r}: {field_}",
-                        hint=did_you_mean(ref, catalog.specs),
-                    )
-        if spec.reversal is not None:
-            identities.resolve_reversal(spec, catalog)
-    _reject_cycles(catalog)
-
-
-def _reject_cycles(catalog: Catalog) -> None:
-    calls = {
-        spec.id: {r for st in spec.equations for r in spec_references(st.expr)}
-        for spec in catalog.specs.values()
-    }
-    state: dict[str, int] = {}
-
-    def visit(spec_id: str, path: list[str]) -> None:
-        if state.get(spec_id) == 2:
-            return
-        if state.get(spec_id) == 1:
-            cycle = " -> ".join([*path[path.index(spec_id) :], spec_id])
-            raise SpecError(
-                f"specs call each other in a cycle: {cycle}", file=catalog.specs[spec_id].file
-            )
-        state[spec_id] = 1
-        for callee in calls[spec_id]:
-            visit(callee, [*path, spec_id])
-        state[spec_id] = 2
-
-    for spec_id in calls:
-        visit(spec_id, [])
-
-
-# --- the recurrence identities: chunking and reversal -------------------------------------------
