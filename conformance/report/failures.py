@@ -45,6 +45,8 @@ def failure_facts(result: CheckResult, *, machine_label: bool = False) -> Failur
         sizes = ", ".join(f"{k}={v}" for k, v in (result.sizes or {}).items())
         where.append(f"case {result.case} ({sizes})")
     where.append(f"seed {result.seed}")
+    if result.extra.get("inputs_error"):
+        where.append(f"inputs not saved: {result.extra['inputs_error']}")
     return FailureFacts(
         status=result.status.value,
         title=title,

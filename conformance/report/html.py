@@ -1,7 +1,7 @@
 """The report as one self-contained HTML page: inline CSS, no scripts, no network.
 
 Cells carry a class for their state: ``pass`` (green), ``warn`` (amber: passing
-above half the tolerance), ``fail`` (red), ``na`` and ``skip`` (grey).
+above half the tolerance), ``fail`` (red), ``na`` (grey).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ td.cell { text-align: center; white-space: nowrap; font-variant-numeric: tabular
 td.pass { background: #c8f0c8; }
 td.warn { background: #ffe0a0; }
 td.fail { background: #f8b8b8; }
-td.na, td.skip { background: #e6e6e6; color: #666; }
+td.na { background: #e6e6e6; color: #666; }
 pre { background: #f6f6f6; padding: 6px; overflow-x: auto; }
 .legend { color: #555; }
 .conforms { color: #176317; font-weight: bold; } .fails { color: #a11; font-weight: bold; }

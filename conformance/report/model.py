@@ -21,9 +21,9 @@ BASELINE = "numpy-loops"
 """Speedups are measured against this backend on the same machine and dtype."""
 WARN_FRACTION = 0.5
 """A pass using more than this fraction of the tolerance is shown amber."""
-PASS, FAIL, NOT_IMPLEMENTED, SKIPPED = "✓", "✗", "—", "·"
+PASS, FAIL, NOT_IMPLEMENTED = "✓", "✗", "—"
 LEGEND = (
-    f"{PASS} pass, {FAIL} fail or error, {NOT_IMPLEMENTED} not implemented, {SKIPPED} skipped; "
+    f"{PASS} pass, {FAIL} fail or error, {NOT_IMPLEMENTED} not implemented; "
     "the number is the worst error as a fraction of the tolerance (1 is the limit, "
     f"above {WARN_FRACTION} is close to it)"
 )
@@ -43,7 +43,7 @@ class Cell:
     """The verdict of a group of results.
 
     :ivar state: ``pass``, ``warn`` (passing above half the tolerance), ``fail``,
-        ``na`` (not implemented) or ``skip``: the HTML class of the cell.
+        or ``na`` (not implemented): the HTML class of the cell.
     """
 
     state: str
@@ -161,8 +161,6 @@ def cell_of(results: Iterable[CheckResult]) -> Cell:
     ran = [r for r in results if r.status is Status.PASS]
     missing = tuple(dict.fromkeys(r.check for r in results if r.status is Status.NOT_IMPLEMENTED))
     if not ran:
-        if all(r.status is Status.SKIPPED for r in results):
-            return Cell("skip", SKIPPED, detail="skipped")
         return Cell(
             "na", NOT_IMPLEMENTED, detail="; ".join(dict.fromkeys(r.message for r in results))
         )

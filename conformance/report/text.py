@@ -25,10 +25,9 @@ ANSI = {
     "warn": "\x1b[33m",
     "fail": "\x1b[31m",
     "na": "\x1b[2m",
-    "skip": "\x1b[2m",
 }
 RESET = "\x1b[0m"
-STATUS_COLUMNS = (Status.PASS, Status.FAIL, Status.ERROR, Status.NOT_IMPLEMENTED, Status.SKIPPED)
+STATUS_COLUMNS = (Status.PASS, Status.FAIL, Status.ERROR, Status.NOT_IMPLEMENTED)
 
 
 def verdict(summary: Summary) -> str:

@@ -15,7 +15,6 @@ class Status(StrEnum):
     ERROR = "error"
     """The backend raised, or returned something that could not be checked at all."""
     NOT_IMPLEMENTED = "not_implemented"
-    SKIPPED = "skipped"
 
 
 @dataclass
@@ -62,7 +61,7 @@ class CheckResult:
 
     @property
     def ok(self) -> bool:
-        """Whether the result counts as conforming (pass, not implemented, or skipped)."""
+        """Whether the result counts as conforming (pass or not implemented)."""
         return self.status not in (Status.FAIL, Status.ERROR)
 
     @property

@@ -180,3 +180,13 @@ def test_format_for_path_follows_the_suffix(path, fmt):
 def test_format_for_path_rejects_an_unknown_suffix():
     with pytest.raises(UsageError, match=r"cannot tell the report format of 'r\.pdf'"):
         format_for_path("r.pdf")
+
+
+def test_failure_says_why_its_inputs_were_not_saved(make_result, make_result_set):
+    failing = make_result(
+        status=Status.FAIL,
+        message="f[0, 1] is off",
+        extra={"inputs_error": "SpecError: no such spec"},
+    )
+    text = render(make_result_set(failing), "markdown")
+    assert "inputs not saved: SpecError: no such spec" in text
