@@ -31,9 +31,10 @@ def test_conformance(
 
 
 def test_plugin_loads(plugin_health: PluginHealth) -> None:
-    """Every discovered plugin loads (blocked ones are skipped): a broken plugin is a failure."""
-    if plugin_health.state == "blocked":
-        pytest.skip(f"plugin {plugin_health.name!r} is blocked: {plugin_health.reason}")
+    """Every discovered plugin loads; blocked and unavailable ones are skipped, broken ones fail."""
+    if plugin_health.state in ("blocked", "unavailable"):
+        name, state, reason = plugin_health.name, plugin_health.state, plugin_health.reason
+        pytest.skip(f"plugin {name!r} is {state}: {reason}")
     assert plugin_health.state == "loaded", (
         f"plugin {plugin_health.name!r} failed to load: {plugin_health.reason}"
     )

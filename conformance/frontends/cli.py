@@ -133,7 +133,9 @@ def command_list(args: argparse.Namespace, argv: list[str]) -> int:
         else "none"
     )
     states = [h.state for h in registry.health]
-    counts = ", ".join(f"{states.count(s)} {s}" for s in ("loaded", "failed", "blocked"))
+    counts = ", ".join(
+        f"{states.count(s)} {s}" for s in ("loaded", "unavailable", "failed", "blocked")
+    )
     print(f"\nPlugins ({len(states)} discovered: {counts})")
     headers = ["plugin", "source", "state", "backends", "reason"]
     widths = [None, 50, None, None, 60]

@@ -19,14 +19,15 @@ from typing import Literal
 
 import pluggy
 
-from conformance.errors import PluginError
+from conformance.errors import BackendUnavailable, PluginError
 from conformance.plugins import hookspecs
 from conformance.plugins.backend import Backend, BackendRegistry
 from conformance.plugins.markers import ENTRY_POINT_GROUP, PROJECT
 
 BLOCK_ENV_VAR = "CONFORMANCE_BLOCK_PLUGINS"
 
-PluginState = Literal["loaded", "failed", "blocked"]
+PluginState = Literal["loaded", "failed", "blocked", "unavailable"]
+"""``unavailable``: the plugin's framework is not installed (it raised BackendUnavailable)."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,9 @@ def load_registry(
             if pm.is_registered(plugin):
                 return
             pm.register(plugin, name=name)
+        except BackendUnavailable as exc:  # an optional framework that is not installed
+            health[name] = PluginHealth(name, source, "unavailable", str(exc))
+            return
         except Exception as exc:  # a broken plugin must not stop the others
             health[name] = PluginHealth(name, source, "failed", f"{type(exc).__name__}: {exc}")
             return
@@ -125,6 +129,11 @@ def load_registry(
         before = set(collected.backends)
         try:
             impl.function(register=collected)
+        except BackendUnavailable as exc:
+            health[impl.plugin_name] = replace(
+                health[impl.plugin_name], state="unavailable", reason=str(exc)
+            )
+            continue
         except Exception as exc:
             health[impl.plugin_name] = replace(
                 health[impl.plugin_name],

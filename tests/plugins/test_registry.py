@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance import Backend, hookimpl
+from conformance import Backend, BackendUnavailable, hookimpl
 from conformance.errors import PluginError
 from conformance.plugins.registry import BLOCK_ENV_VAR, load_registry
 
@@ -154,3 +154,29 @@ def test_select_without_names_returns_every_backend():
     registry = load_registry(environ={})
     assert [b.name for b in registry.select([])] == list(registry.backends)
 
+
+
+def test_a_plugin_whose_framework_is_missing_is_unavailable_not_failed(plugin_dir: Path):
+    write_module(
+        plugin_dir,
+        "thirdparty_nofw",
+        """
+        from conformance import BackendUnavailable
+        raise BackendUnavailable("fakeframe is not installed", install="pip install fakeframe")
+        """,
+    )
+
+    class LateCheck:
+        @hookimpl
+        def conformance_register_backends(self, register):
+            raise BackendUnavailable("otherframe is not installed")
+
+    registry = load_registry(
+        ["thirdparty_nofw"], extra_plugins=[("late", LateCheck())], use_entry_points=False
+    )
+    health = {h.name: h for h in registry.health}
+    assert health["thirdparty_nofw"].state == "unavailable"
+    assert health["thirdparty_nofw"].reason == "fakeframe is not installed (pip install fakeframe)"
+    assert health["late"].state == "unavailable", health["late"]
+    assert health["late"].reason == "otherframe is not installed"
+    assert registry.backends == {}
