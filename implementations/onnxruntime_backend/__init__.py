@@ -26,7 +26,7 @@ from conformance import BackendUnavailable
 
 try:
     import onnx
-    import onnxruntime  # type: ignore[import-untyped]
+    import onnxruntime
 except ImportError as exc:  # pragma: no cover - exercised where onnxruntime is absent
     missing = "onnx" if exc.name == "onnx" else "onnxruntime"
     raise BackendUnavailable(

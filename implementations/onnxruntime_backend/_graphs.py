@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import onnx
-import onnxruntime  # type: ignore[import-untyped]
+import onnxruntime
 from onnx import TensorProto, helper
 
 from conformance import DTYPES, Arrays, Kernel
