@@ -48,9 +48,14 @@ class Recorder:
     ) -> None:
         self.session = session
         selection = session.selection
+        env = environment or collect_environment(machine)
+        backends = session.registry.backends
+        for name in session.selection.backends or tuple(backends):
+            if name in backends:  # framework versions, threads, kernel path
+                env.extra.update(backends[name].environment)
         self.run_info = Run(
             id=uuid.uuid4().hex[:12],
-            environment=environment or collect_environment(machine),
+            environment=env,
             started=datetime.now(UTC).isoformat(timespec="seconds"),
             command=command,
             seed=selection.seed,

@@ -96,7 +96,9 @@ def timing_table(report: Report) -> tuple[list[str], list[list[str]]]:
 
 
 def environment_table(report: Report) -> tuple[list[str], list[list[str]]]:
-    headers = ["machine", "python", "numpy", "blas", "threads", "arch", "started", "seed"]
+    headers = [
+        "machine", "python", "numpy", "blas", "threads", "arch", "frameworks", "started", "seed",
+    ]  # fmt: skip
     rows = [
         [
             run.environment.machine,
@@ -105,6 +107,7 @@ def environment_table(report: Report) -> tuple[list[str], list[list[str]]]:
             run.environment.blas,
             run.environment.threads,
             run.environment.arch,
+            "; ".join(f"{k} {v}" for k, v in run.environment.extra.items()) or "—",
             run.started,
             str(run.seed),
         ]
