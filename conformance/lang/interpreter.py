@@ -11,16 +11,37 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from conformance.errors import ExpressionError
+from conformance.lang.bounds import check_int, check_power
 from conformance.lang.parse import (
     _BINARY,
     _COMPARE,
     _UNARY,
-    MAX_INT_POWER,
     Statement,
     _describe,
     dotted_name,
     unknown_name_error,
 )
+
+EVALUATION_ERRORS: tuple[type[BaseException], ...] = (
+    ArithmeticError,  # 1 / 0, 10.0 ** 400.0, 0 ** -1
+    AttributeError,  # B.T on a number
+    IndexError,
+    KeyError,
+    MemoryError,
+    RecursionError,
+    TypeError,
+    ValueError,  # shapes that do not broadcast, a NumPy function's bad argument
+)
+"""What evaluating a well-formed expression on the wrong values may raise; each becomes an
+:class:`ExpressionError` quoting the equation."""
+
+
+def describe_exception(exc: BaseException) -> str:
+    """``ZeroDivisionError: division by zero``: an exception as one line for a message."""
+    args = exc.args
+    errno_pair = len(args) == 2 and isinstance(args[0], int) and isinstance(args[1], str)
+    text = " ".join((args[1] if errno_pair else str(exc)).split())  # (34, 'Result too large')
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 class Interpreter:
@@ -37,21 +58,36 @@ class Interpreter:
         self.references = references
 
     def execute(self, statements: Iterable[Statement], env: dict[str, Any]) -> dict[str, Any]:
-        """Execute equations in order, binding their targets in ``env``."""
-        for statement in statements:
+        """Execute equations in order, binding their targets in ``env``.
+
+        Whatever goes wrong in equation ``i`` (a bound, ``1 / 0``, a shape mismatch, a
+        function called with the wrong arguments) is an :class:`ExpressionError` at field
+        ``equations[i]`` that quotes the equation. An error inside a spec the equation
+        calls (it carries that spec's id) is quoted whole, so the message reads as a
+        trace: ``'hs = scan(lstm.cell, …)': spec 'lstm.cell': equations[4]: …``.
+        """
+        for i, statement in enumerate(statements):
             try:
                 value = self.eval(statement.expr, env)
-            except ExpressionError:
-                raise
-            except (ValueError, TypeError, IndexError, KeyError) as exc:
-                raise ExpressionError(f"{statement.source!r}: {exc}") from exc
+            except ExpressionError as exc:
+                inner = str(exc) if exc.where.spec else exc.problem
+                raise ExpressionError(
+                    f"{statement.source!r}: {inner}",
+                    field=f"equations[{i}]",
+                    hint="" if exc.where.spec else exc.hint,
+                ) from None
+            except EVALUATION_ERRORS as exc:
+                raise ExpressionError(
+                    f"{statement.source!r}: {describe_exception(exc)}", field=f"equations[{i}]"
+                ) from exc
             if len(statement.targets) == 1:
                 env[statement.targets[0]] = value
                 continue
             if not isinstance(value, tuple) or len(value) != len(statement.targets):
                 got = len(value) if isinstance(value, tuple) else 1
                 raise ExpressionError(
-                    f"{statement.source!r}: {len(statement.targets)} targets but {got} values"
+                    f"{statement.source!r}: {len(statement.targets)} targets but {got} values",
+                    field=f"equations[{i}]",
                 )
             env.update(zip(statement.targets, value, strict=True))
         return env
@@ -67,13 +103,11 @@ class Interpreter:
                 return env[name]
             case ast.BinOp(left=left, op=op, right=right):
                 a, b = self.eval(left, env), self.eval(right, env)
-                if isinstance(op, ast.Pow) and isinstance(b, int) and abs(b) > MAX_INT_POWER:
-                    raise ExpressionError(
-                        f"exponent {b} in {ast.unparse(node)!r} is larger than {MAX_INT_POWER}"
-                    )
-                return _BINARY[type(op)](a, b)
+                if isinstance(op, ast.Pow):
+                    check_power(a, b, node)
+                return check_int(_BINARY[type(op)](a, b), node)
             case ast.UnaryOp(op=op, operand=operand):
-                return _UNARY[type(op)](self.eval(operand, env))
+                return check_int(_UNARY[type(op)](self.eval(operand, env)), node)
             case ast.Attribute(value=value, attr="T"):
                 return self.eval(value, env).T
             case ast.Attribute():

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance.errors import ExpressionError
+from conformance.lang.bounds import INT_BITS, check_source, check_tree, excerpt, fits
 
 _BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
     ast.Add: operator.add,
@@ -32,8 +33,6 @@ _BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
     ast.MatMult: operator.matmul,
     ast.Pow: operator.pow,
 }
-MAX_INT_POWER = 64
-"""Integer exponents above this are refused: ``10 ** 10 ** 10`` would hang the loader."""
 _UNARY: dict[type[ast.unaryop], Callable[[Any], Any]] = {
     ast.USub: operator.neg,
     ast.UAdd: operator.pos,
@@ -86,14 +85,24 @@ class Statement:
 
 
 def _parse(source: str, mode: str, where: str) -> ast.AST:
+    """The tree of ``source``, within the bounds of :mod:`conformance.lang.bounds`."""
     if not isinstance(source, str):
         raise ExpressionError(f"expected a string, got {source!r}", field=where)
+    check_source(source, where)
     try:
-        return ast.parse(source.strip(), mode=mode)
+        tree = ast.parse(source.strip(), mode=mode)
     except SyntaxError as exc:
         raise ExpressionError(
             f"cannot parse {source!r}: {exc.msg}", field=where, hint="equations use Python syntax"
         ) from None
+    except ValueError as exc:  # a null byte, an integer literal of over 4300 digits
+        raise ExpressionError(f"cannot parse {source!r}: {exc}", field=where) from None
+    except (MemoryError, RecursionError):  # Python's own parser gave up on the nesting
+        raise ExpressionError(
+            f"cannot parse {excerpt(source)}: nested too deeply for the parser", field=where
+        ) from None
+    check_tree(tree, source, where)
+    return tree
 
 
 def parse_expression(source: str, *, where: str = "") -> ast.expr:
@@ -138,6 +147,12 @@ def _check_constructs(node: ast.AST, source: str, where: str) -> None:
         if isinstance(sub, ast.keyword):
             if sub.arg is None:
                 raise ExpressionError(f"'**' argument in {source!r}", field=where)
+            if sub.arg == "out":
+                raise ExpressionError(
+                    f"'out=' argument in {source!r}",
+                    field=where,
+                    hint="equations compute new arrays; they never write into one",
+                )
             continue
         if isinstance(sub, ast.expr_context):
             continue
@@ -147,6 +162,13 @@ def _check_constructs(node: ast.AST, source: str, where: str) -> None:
                     f"constant {sub.value!r} in {source!r}",
                     field=where,
                     hint="only numbers and True/False",
+                )
+            if not fits(sub.value):
+                raise ExpressionError(
+                    f"integer literal of {len(str(sub.value))} digits in {excerpt(source)}",
+                    field=where,
+                    hint=f"integers stay below 2**{INT_BITS}; write a float (1e30) for a large "
+                    "number",
                 )
             continue
         if isinstance(sub, ast.Attribute):

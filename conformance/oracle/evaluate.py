@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from conformance.errors import ExpressionError, Location
 from conformance.lang.functions import FUNCTIONS
 from conformance.lang.interpreter import Interpreter
 from conformance.oracle.calls import SpecFunction, infer_dims
@@ -59,11 +60,19 @@ class Oracle:
         return value
 
     def evaluate(self, spec: Spec, inputs: Arrays) -> dict[str, Array]:
-        """The spec's outputs for ``inputs`` (float inputs are taken in at least float64)."""
+        """The spec's outputs for ``inputs`` (float inputs are taken in at least float64).
+
+        An equation that fails is an :class:`ExpressionError` located at the spec and the
+        equation (``spec 'lstm.cell': equations[4]: 'c = …': …``).
+        """
         dims = infer_dims(spec, inputs)
         env: dict[str, Any] = {name: _widen(np.asarray(inputs[name])) for name in spec.inputs}
         env.update(dims)
-        self.interpreter.execute(spec.equations, env)
+        try:
+            self.interpreter.execute(spec.equations, env)
+        except ExpressionError as exc:
+            where = Location(spec=spec.id, field=exc.where.field)
+            raise ExpressionError(exc.problem, where=where, hint=exc.hint) from None
         return {name: env[name] for name in spec.outputs}
 
     def jvp(self, spec: Spec, inputs: Arrays, tangents: Arrays) -> dict[str, Array]:

@@ -35,9 +35,33 @@ def case_rng(seed: int, spec_id: str, case: int, stream: str = "inputs") -> np.r
     )
 
 
+def _require(holds: bool, problem: str) -> None:
+    """A domain's arguments are checked before drawing, so a bad one is named plainly."""
+    if not holds:
+        raise ValueError(problem)
+
+
+def _finite(*values: Any) -> bool:
+    """Whether every value is one real, finite number."""
+    return all(np.ndim(v) == 0 and np.isrealobj(v) and bool(np.isfinite(v)) for v in values)
+
+
 def _domain_functions(rng: np.random.Generator, shape: tuple[int, ...]) -> dict[str, Any]:
+    def normal(mean: float = 0.0, std: float = 1.0) -> Array:
+        _require(_finite(mean, std) and std >= 0, f"normal({mean}, {std}): std must be >= 0")
+        return rng.normal(mean, std, shape)
+
+    def uniform(low: float = -1.0, high: float = 1.0) -> Array:
+        _require(_finite(low, high) and low <= high, f"uniform({low}, {high}): low > high")
+        return rng.uniform(low, high, shape)
+
+    def integers(low: int, high: int) -> Array:
+        _require(_finite(low, high) and low < high, f"integers({low}, {high}): low >= high")
+        return rng.integers(low, high, shape, dtype=np.int64)
+
     def extreme(scale: float = 1e3) -> Array:
         """Values of magnitude scale/2..scale with random signs: saturating inputs."""
+        _require(_finite(scale) and scale > 0, f"extreme({scale}): scale must be > 0")
         return rng.choice([-1.0, 1.0], size=shape) * rng.uniform(0.5 * scale, scale, shape)
 
     def binary_tree() -> Array:
@@ -65,15 +89,16 @@ def _domain_functions(rng: np.random.Generator, shape: tuple[int, ...]) -> dict[
         Every value is sure to appear once the array has high − low elements (CTC target
         lengths 0 … S, the empty target included), whatever the seed.
         """
+        _require(_finite(low, high) and low < high, f"cycle({low}, {high}): low >= high")
         return low + np.arange(int(np.prod(shape)), dtype=np.int64).reshape(shape) % (high - low)
 
     return {
         "binary_tree": binary_tree,
         "cycle": cycle,
-        "normal": lambda mean=0.0, std=1.0: rng.normal(mean, std, shape),
-        "uniform": lambda low=-1.0, high=1.0: rng.uniform(low, high, shape),
+        "normal": normal,
+        "uniform": uniform,
         "extreme": extreme,
-        "integers": lambda low, high: rng.integers(low, high, shape, dtype=np.int64),
+        "integers": integers,
     }
 
 

@@ -19,6 +19,7 @@ from conformance.lang.parse import (
     parse_statement,
 )
 from conformance.spec import identities
+from conformance.spec.cases import check_cases
 from conformance.spec.catalog import Catalog, default_spec_paths
 from conformance.spec.fields import (
     check_keys,
@@ -69,11 +70,20 @@ def _display(path: Path) -> str:
 def _load_file(path: Path, catalog: Catalog) -> None:
     file = _display(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(path.read_bytes().decode("utf-8"))
     except OSError as exc:
-        raise SpecError(f"cannot read: {exc.strerror}", file=file) from None
+        raise SpecError(f"cannot read: {exc.strerror or exc}", file=file) from None
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise SpecError(
+            f"not UTF-8: byte {exc.object[exc.start]:#04x} on line {line}",
+            file=file,
+            hint="TOML files are UTF-8; re-save it as UTF-8",
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(f"not valid TOML: {exc}", file=file) from None
+    except RecursionError:
+        raise SpecError("not valid TOML: arrays or tables nested too deeply", file=file) from None
     check_keys(data, _TOP_KEYS, file, "")
     family = require(data, "family", dict, file, "")
     check_keys(family, _FAMILY_KEYS, file, "family")
@@ -205,6 +215,7 @@ def _spec(
             check_domain(domain, file, f"{where}.stability.{name}")
 
     sizes = sizes_table(table.get("sizes", defaults.get("sizes")), dims, file, f"{where}.sizes")
+    check_cases({s.name: s for s in used}, inputs, sizes, stability, file, where)
     tolerance = tolerances(
         table.get("tolerance", defaults.get("tolerance")), file, f"{where}.tolerance"
     )

@@ -10,6 +10,7 @@ from typing import Any
 
 from conformance.errors import SpecError
 from conformance.lang.parse import free_names, parse_expression, unknown_name_error
+from conformance.spec.cases import MAX_ELEMENTS
 from conformance.spec.draw import DOMAIN_FUNCTIONS
 from conformance.spec.fields import check_keys, in_file, require
 from conformance.spec.model import ROLES, Symbol, Tolerance
@@ -105,6 +106,12 @@ def sizes_table(
             if not isinstance(size, int) or isinstance(size, bool) or size < 1:
                 raise SpecError(
                     f"{dim} = {size!r} should be an integer >= 1", file=file, field=f"{where}[{i}]"
+                )
+            if size > MAX_ELEMENTS:
+                raise SpecError(
+                    f"{dim} = {size} is larger than an array may be ({MAX_ELEMENTS} elements)",
+                    file=file,
+                    field=f"{where}[{i}]",
                 )
         missing = [d for d in dims if d not in entry]
         if missing:

@@ -331,7 +331,7 @@ ERRORS = [
     ),
     pytest.param(
         '"f = sigmoid(x @ W_f.T + b_f)"', '"f = sigmoid(x @ W_f + b_f)"',
-        "spec 'mini.gate': the equations fail at mini.gate(B=2, D=3, H=4)",
+        "spec 'mini.gate': equations[0]: 'f = sigmoid(x @ W_f + b_f)': ValueError: matmul",
         id="equation-shape-error",
     ),
     pytest.param(
