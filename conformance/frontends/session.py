@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from conformance.engine import CheckRequest, plan
-from conformance.errors import PluginError
+from conformance.errors import PluginError, UsageError
 from conformance.oracle.evaluate import Oracle
 from conformance.oracle.verify import load_checked_catalog
 from conformance.plugins.registry import Registry, load_registry
@@ -44,7 +44,14 @@ class Session:
 
     @classmethod
     def load(cls, selection: Selection) -> Session:
-        """Load specs and plugins; raises SpecError or PluginError with a readable message."""
+        """Load specs and plugins; raises SpecError or PluginError with a readable message.
+
+        A seed that cannot seed every draw is a UsageError here, before anything runs, so
+        that it is never blamed on the first backend to be checked.
+        """
+        seed = selection.seed
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise UsageError(f"--seed {seed}: a seed is an integer >= 0")
         catalog = load_checked_catalog()
         registry = load_registry(selection.plugins)
         named_failures = [

@@ -25,6 +25,8 @@ from conformance.spec.loader import load_catalog
 from conformance.spec.model import Spec
 from conformance.typing import Array, Sizes
 
+_FAILURES: tuple[type[BaseException], ...] = (ConformanceError, *EVALUATION_ERRORS)
+
 
 def verify_catalog(catalog: Catalog) -> None:
     """Run every spec at each of its sizes, plain and at its stability domains."""
@@ -56,7 +58,7 @@ def _evaluate(
     except ExpressionError as exc:
         place = _where(spec, exc.where.field or field)
         raise SpecError(f"{exc.problem} ({at})", where=place, hint=exc.hint) from None
-    except (ConformanceError, *EVALUATION_ERRORS) as exc:
+    except _FAILURES as exc:
         raise SpecError(
             f"the equations fail {at}: {describe_exception(exc)}", where=_where(spec, field)
         ) from None
@@ -108,7 +110,7 @@ def _check_invariants(
                 holds = np.asarray(oracle.interpreter.eval(invariant.expr, env))
         except ExpressionError as exc:
             raise SpecError(f"{invariant.source!r}: {exc.problem} (at {at})", where=place) from None
-        except (ConformanceError, *EVALUATION_ERRORS) as exc:
+        except _FAILURES as exc:
             problem = f"{invariant.source!r} fails at {at}: {describe_exception(exc)}"
             raise SpecError(problem, where=place) from None
         if holds.dtype != np.bool_:

@@ -12,6 +12,7 @@ zeros (a hard-coded zero initial state). What it does not declare is reported as
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
@@ -66,6 +67,22 @@ class Backend:
         return self.kernels.get(spec_id)
 
 
+BACKEND_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
+"""A backend name: letters, digits, ``.``, ``_``, ``-``, ``+``, not starting with a sign or
+a dot. It appears unquoted in re-run commands (``--backend NAME``), in comma lists and in
+``backend@machine`` labels, so nothing else is allowed."""
+
+
+def check_backend_name(name: object, plugin: str) -> None:
+    """A PluginError unless ``name`` is a valid :data:`BACKEND_NAME`."""
+    if not isinstance(name, str) or not BACKEND_NAME.fullmatch(name):
+        raise PluginError(
+            f"plugin {plugin!r} registered a backend named {name!r}: a backend name is a "
+            "non-empty string of letters, digits, '.', '_', '-' and '+', starting with a "
+            "letter or digit"
+        )
+
+
 class BackendRegistry:
     """The object handed to ``conformance_register_backends``: collects backends."""
 
@@ -80,6 +97,7 @@ class BackendRegistry:
                 f"plugin {self._plugin!r} registered {backend!r}, "
                 "which is not a conformance.Backend"
             )
+        check_backend_name(backend.name, self._plugin)
         if backend.name in self._backends:
             owner = self._backends[backend.name].plugin
             raise PluginError(

@@ -7,9 +7,9 @@ above half the tolerance), ``fail`` (red), ``na`` (grey).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from html import escape
 from pathlib import Path
 
+from conformance.report.escape import escape_html, safe_link
 from conformance.report.failures import failure_facts
 from conformance.report.model import BASELINE, LEGEND, Cell, Report
 from conformance.report.text import (
@@ -40,13 +40,14 @@ pre { background: #f6f6f6; padding: 6px; overflow-x: auto; }
 
 
 def _cell(cell: Cell) -> str:
-    return f'<td class="cell {cell.state}" title="{escape(cell.detail)}">{escape(cell.text)}</td>'
+    title, text = escape_html(cell.detail), escape_html(cell.text)
+    return f'<td class="cell {cell.state}" title="{title}">{text}</td>'
 
 
 def _table(headers: list[str], rows: Sequence[Sequence[object]], css: str = "") -> str:
-    head = "".join(f"<th>{escape(str(h))}</th>" for h in headers)
+    head = "".join(f"<th>{escape_html(str(h))}</th>" for h in headers)
     body = "".join(
-        "<tr>" + "".join(f"<td>{escape(str(v))}</td>" for v in row) + "</tr>" for row in rows
+        "<tr>" + "".join(f"<td>{escape_html(str(v))}</td>" for v in row) + "</tr>" for row in rows
     )
     cls = f' class="{css}"' if css else ""
     return f"<table{cls}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
@@ -58,14 +59,14 @@ def _wrap(css: str, head: str, rows: list[str]) -> str:
 
 
 def _matrix(report: Report) -> str:
-    head = "<th>spec</th>" + "".join(f"<th>{escape(c.label)}</th>" for c in report.columns)
+    head = "<th>spec</th>" + "".join(f"<th>{escape_html(c.label)}</th>" for c in report.columns)
     rows = []
     for family in report.families:
         title = f"{family.id} — {family.title}" if family.title else family.id
         span = len(report.columns) + 1
-        rows.append(f'<tr class="family"><th colspan="{span}">{escape(title)}</th></tr>')
+        rows.append(f'<tr class="family"><th colspan="{span}">{escape_html(title)}</th></tr>')
         for row in family.rows:
-            name = f'<th title="{escape(row.spec.title)}">{escape(row.spec.id)}</th>'
+            name = f'<th title="{escape_html(row.spec.title)}">{escape_html(row.spec.id)}</th>'
             rows.append(
                 f"<tr>{name}{''.join(_cell(row.cells[c.label]) for c in report.columns)}</tr>"
             )
@@ -74,9 +75,9 @@ def _matrix(report: Report) -> str:
 
 def _detail(report: Report) -> str:
     headers, _ = detail_table(report, lambda c: c.text)
-    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    head = "".join(f"<th>{escape_html(h)}</th>" for h in headers)
     rows = [
-        f"<tr><th>{escape(spec)}</th><td>{escape(check)}</td>"
+        f"<tr><th>{escape_html(spec)}</th><td>{escape_html(check)}</td>"
         + "".join(_cell(cells[c.label]) for c in report.columns)
         + "</tr>"
         for (spec, check), cells in report.detail.items()
@@ -89,10 +90,10 @@ def _summary(report: Report) -> str:
     out = []
     for row in rows:
         css = {"conforms": "conforms", "FAILS": "fails"}.get(str(row[1]), "na")
-        cells = [f"<td>{escape(str(row[0]))}</td>", f'<td class="{css}">{escape(str(row[1]))}</td>']
-        cells += [f"<td>{v}</td>" for v in row[2:]]
+        cells = [f"<td>{escape_html(row[0])}</td>", f'<td class="{css}">{escape_html(row[1])}</td>']
+        cells += [f"<td>{escape_html(v)}</td>" for v in row[2:]]
         out.append("<tr>" + "".join(cells) + "</tr>")
-    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    head = "".join(f"<th>{escape_html(h)}</th>" for h in headers)
     return _wrap("summary", head, out)
 
 
@@ -102,17 +103,23 @@ def _failures(report: Report, base_dir: Path | None) -> str:
     for result in report.failures:
         facts = failure_facts(result, machine_label=machines)
         parts = [
-            f"<h3>{escape(facts.title)}: {escape(facts.status)}</h3>",
-            f"<p>{escape(facts.message)}</p>",
-            f"<p>by how much: {escape(facts.amount)}<br>"
-            f"where: <code>{escape(facts.where)}</code></p>",
+            f"<h3>{escape_html(facts.title)}: {escape_html(facts.status)}</h3>",
+            f"<p>{escape_html(facts.message)}</p>",
+            f"<p>by how much: {escape_html(facts.amount)}<br>"
+            f"where: <code>{escape_html(facts.where)}</code></p>",
         ]
         if facts.inputs_file:
-            link = relative_to(facts.inputs_file, base_dir) if base_dir else facts.inputs_file
-            parts.append(f'<p>inputs: <a href="{escape(link)}">{escape(link)}</a></p>')
+            shown = relative_to(facts.inputs_file, base_dir) if base_dir else facts.inputs_file
+            url = safe_link(facts.inputs_file, base_dir)
+            target = (
+                f'<a href="{escape_html(url)}">{escape_html(shown)}</a>'
+                if url
+                else f"<code>{escape_html(shown)}</code> (not linked: not a file in this folder)"
+            )
+            parts.append(f"<p>inputs: {target}</p>")
         rerun = facts.rerun or "(no command: backend registered directly)"
-        parts.append(f"<p>re-run:</p><pre>{escape(rerun)}</pre>")
-        items.append(f'<li class="failure" id="{escape(result.id)}">{"".join(parts)}</li>')
+        parts.append(f"<p>re-run:</p><pre>{escape_html(rerun)}</pre>")
+        items.append(f'<li class="failure" id="{escape_html(result.id)}">{"".join(parts)}</li>')
     return f'<ol class="failures">{"".join(items)}</ol>'
 
 
@@ -120,10 +127,10 @@ def render_html(report: Report, *, base_dir: Path | None = None) -> str:
     """One offline page: summary, matrix, per-check detail, timing, failures, environment."""
     body = [
         "<h1>Conformance report</h1>",
-        f"<p><strong>{escape(headline(report))}</strong></p>",
+        f"<p><strong>{escape_html(headline(report))}</strong></p>",
         _summary(report),
         "<h2>Matrix</h2>",
-        f'<p class="legend">{escape(LEGEND)}.</p>',
+        f'<p class="legend">{escape_html(LEGEND)}.</p>',
         _matrix(report),
         "<details><summary>Every check kind</summary>",
         _detail(report),

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from tabulate import tabulate
 
+from conformance.report.escape import escape_markdown, markdown_block, markdown_code, safe_link
 from conformance.report.failures import failure_facts
 from conformance.report.model import (
     BASELINE,
@@ -51,25 +52,37 @@ def summary_table(report: Report) -> tuple[list[str], list[list[object]]]:
     return headers, rows
 
 
+def _same(text: str) -> str:
+    return text
+
+
 def matrix_table(
-    report: Report, paint: Callable[[Cell], str], family_row: Callable[[str], str]
+    report: Report,
+    paint: Callable[[Cell], str],
+    family_row: Callable[[str], str],
+    name: Callable[[str], str] = _same,
 ) -> tuple[list[str], list[list[str]]]:
-    """Specs grouped by family against backends, one compact cell per spec."""
+    """Specs grouped by family against backends, one compact cell per spec.
+
+    ``name`` draws each spec id (Markdown escapes it); ``paint`` draws each cell.
+    """
     headers = ["spec", *(c.label for c in report.columns)]
     rows: list[list[str]] = []
     for family in report.families:
         title = f"{family.id} — {family.title}" if family.title else family.id
         rows.append([family_row(title), *("" for _ in report.columns)])
         for row in family.rows:
-            rows.append([row.spec.id, *(paint(row.cells[c.label]) for c in report.columns)])
+            rows.append([name(row.spec.id), *(paint(row.cells[c.label]) for c in report.columns)])
     return headers, rows
 
 
-def detail_table(report: Report, paint: Callable[[Cell], str]) -> tuple[list[str], list[list[str]]]:
-    """One row per (spec, check kind), dtypes aggregated."""
+def detail_table(
+    report: Report, paint: Callable[[Cell], str], name: Callable[[str], str] = _same
+) -> tuple[list[str], list[list[str]]]:
+    """One row per (spec, check kind), dtypes aggregated; ``name`` draws spec and check."""
     headers = ["spec", "check", *(c.label for c in report.columns)]
     rows = [
-        [spec, check, *(paint(cells[c.label]) for c in report.columns)]
+        [name(spec), name(check), *(paint(cells[c.label]) for c in report.columns)]
         for (spec, check), cells in report.detail.items()
     ]
     return headers, rows
@@ -173,26 +186,32 @@ def _simple(table: tuple[list[str], Sequence[Sequence[object]]]) -> str:
     return tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True)
 
 
-def _md_escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
 def render_markdown(report: Report, *, base_dir: Path | None = None) -> str:
-    """The report as GitHub-flavoured Markdown, ready to paste into a pull request."""
+    """The report as GitHub-flavoured Markdown, ready to paste into a pull request.
+
+    Every string that comes from the results (backend names, messages, ids, paths) is
+    escaped by :mod:`conformance.report.escape`; links go only to files in ``base_dir``.
+    """
 
     def paint(cell: Cell) -> str:
-        return _md_escape(cell.text)
+        return escape_markdown(cell.text)
 
-    def table(headers: list[str], rows: Sequence[Sequence[object]]) -> str:
-        rows = [[_md_escape(str(v)) for v in row] for row in rows]
-        return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
+    def table(headers: list[str], rows: list[list[str]], *, escaped: bool = False) -> str:
+        cells = rows if escaped else [[escape_markdown(v) for v in row] for row in rows]
+        head = [escape_markdown(h) for h in headers]
+        return tabulate(cells, headers=head, tablefmt="github", disable_numparse=True)
 
-    out = ["## Conformance report", "", f"**{headline(report)}**", ""]
-    out += [table(*summary_table(report)), ""]
+    def bold(title: str) -> str:
+        return f"**{escape_markdown(title)}**"
+
+    out = ["## Conformance report", "", bold(headline(report)), ""]
+    summary_headers, summary_rows = summary_table(report)
+    out += [table(summary_headers, [[str(v) for v in row] for row in summary_rows]), ""]
     out += ["### Matrix", "", f"_{LEGEND}._", ""]
-    out += [table(*matrix_table(report, paint, lambda t: f"**{t}**")), ""]
+    out += [table(*matrix_table(report, paint, bold, escape_markdown), escaped=True), ""]
     out += ["<details><summary>Every check kind</summary>", ""]
-    out += [table(*detail_table(report, paint)), "", "</details>", ""]
+    detail = detail_table(report, paint, escape_markdown)
+    out += [table(*detail, escaped=True), "", "</details>", ""]
     if report.timings:
         out += [
             "### Timing",
@@ -207,13 +226,19 @@ def render_markdown(report: Report, *, base_dir: Path | None = None) -> str:
     machines = len({c.machine for c in report.columns}) > 1
     for number, result in enumerate(report.failures, 1):
         facts = failure_facts(result, machine_label=machines)
-        out += [f"{number}. **{_md_escape(facts.title)}**: {facts.status}  "]
-        out += [f"   {_md_escape(facts.message)}  "]
-        out += [f"   by how much: {facts.amount}  ", f"   where: `{facts.where}`  "]
-        if link := _link(facts.inputs_file, base_dir):
-            out.append(f"   inputs: [`{link}`]({link})  ")
+        out += [f"{number}. {bold(facts.title)}: {escape_markdown(facts.status)}  "]
+        out += [f"   {escape_markdown(facts.message)}  "]
+        out += [f"   by how much: {escape_markdown(facts.amount)}  "]
+        out += [f"   where: {markdown_code(facts.where)}  "]
+        if shown := _link(facts.inputs_file, base_dir):
+            url = safe_link(facts.inputs_file, base_dir)
+            out.append(
+                f"   inputs: [{markdown_code(shown)}]({url})  "
+                if url
+                else f"   inputs: {markdown_code(shown)} (not linked: not a file in this folder)  "
+            )
         if facts.rerun:
-            out += ["   re-run:", "   ```sh", f"   {facts.rerun}", "   ```"]
+            out += ["   re-run:", *(f"   {line}" for line in markdown_block(facts.rerun, "sh"))]
         else:
             out.append("   re-run: no command (backend registered directly)")
         out.append("")

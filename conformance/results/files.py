@@ -113,15 +113,22 @@ def read_results(path: Path | str) -> ResultSet:
     path = Path(path)
     name = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_bytes().decode("utf-8")
     except FileNotFoundError:
         raise ResultFileError(name, "no such file") from None
     except OSError as exc:
         raise ResultFileError(name, f"cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        problem = f"not a result file: byte {exc.object[exc.start]:#04x} at offset {exc.start}"
+        raise ResultFileError(name, f"{problem} is not UTF-8 text") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ResultFileError(name, f"not JSON: {exc}") from None
+    except ValueError as exc:  # an integer of over 4300 digits
+        raise ResultFileError(name, f"not JSON: {exc}") from None
+    except RecursionError:
+        raise ResultFileError(name, "not a result file: JSON nested too deeply") from None
     results = parse_results(data, name)
     for result in results.results:
         if result.inputs_file and not Path(result.inputs_file).is_absolute():

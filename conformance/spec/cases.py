@@ -19,6 +19,8 @@ from conformance.spec.draw import draw
 from conformance.spec.model import Symbol
 from conformance.typing import Sizes
 
+_FAILURES: tuple[type[BaseException], ...] = (ExpressionError, *EVALUATION_ERRORS)
+
 MAX_ELEMENTS = 1_000_000
 """Elements of one array at any declared size (8 MB in float64); the shipped specs' largest
 array has 90. The oracle's element-wise gradient reference runs once per input element."""
@@ -65,7 +67,7 @@ def _shape(symbol: Symbol, sizes: Sizes, file: str, field: str) -> tuple[int, ..
     for axis, (source, node) in enumerate(zip(symbol.shape, symbol.shape_ast, strict=True)):
         try:
             value = interpreter.eval(node, sizes)
-        except (ExpressionError, *EVALUATION_ERRORS) as exc:
+        except _FAILURES as exc:
             problem = exc.problem if isinstance(exc, ExpressionError) else describe_exception(exc)
             raise SpecError(
                 f"{symbol.name}.shape[{axis}] = {source!r} fails at {describe(sizes)}: {problem}",
@@ -96,7 +98,7 @@ def _draws(
     try:
         with np.errstate(all="ignore"):
             draw(symbol, sizes, rng, domain)
-    except (ExpressionError, *EVALUATION_ERRORS) as exc:
+    except _FAILURES as exc:
         problem = exc.problem if isinstance(exc, ExpressionError) else describe_exception(exc)
         raise SpecError(
             f"cannot draw {symbol.name} from {source!r} at {describe(sizes)}: {problem}",
