@@ -113,3 +113,46 @@ def make_result_set():
 @pytest.fixture
 def make_environment():
     return environment
+
+
+SPEC_TEMPLATE = """\
+[family]
+id = "mini"
+title = "A minimal family"
+
+[defaults]
+sizes = [{ B = 2, D = 3, H = 4 }]
+tolerance.float64 = { atol = 1e-12, rtol = 1e-10 }
+tolerance.float32 = { atol = 1e-6, rtol = 1e-5 }
+gradient_tolerance.float64 = { atol = 1e-11, rtol = 1e-9 }
+gradient_tolerance.float32 = { atol = 2e-5, rtol = 2e-4 }
+
+[symbols]
+x = { shape = ["B", "D"], role = "input", domain = "normal(0, 1)" }
+W = { shape = ["H", "D"], role = "parameter", domain = "normal(0, 0.5)" }
+b = { shape = ["H"], role = "parameter" }
+y = { shape = ["B", "H"], role = "output" }
+
+[[spec]]
+id = "mini.gate"
+inputs = ["x", "W", "b"]
+outputs = ["y"]
+equations = ["y = sigmoid(x @ W.T + b)"]
+invariants = ["0 <= y <= 1"]
+stability = { x = "extreme(1000)" }
+"""
+"""A valid one-spec family (``mini.gate``); hostile specs replace one fragment of it."""
+
+
+def spec_text(old: str = "", new: str = "") -> str:
+    """:data:`SPEC_TEMPLATE` with its single occurrence of ``old`` replaced by ``new``."""
+    if not old:
+        return SPEC_TEMPLATE
+    assert SPEC_TEMPLATE.count(old) == 1, f"the template should contain {old!r} exactly once"
+    return SPEC_TEMPLATE.replace(old, new)
+
+
+@pytest.fixture
+def make_spec_text():
+    """``make_spec_text(old, new)``: the minimal spec file with one fragment replaced."""
+    return spec_text

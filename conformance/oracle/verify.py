@@ -35,7 +35,7 @@ def verify_catalog(catalog: Catalog) -> None:
         for case, sizes in enumerate(spec.sizes):
             inputs = draw_inputs(spec, sizes, rng=case_rng(0, spec.id, case))
             outputs = _evaluate(oracle, spec, inputs, sizes, "")
-            _check_outputs(spec, outputs, sizes, "")
+            _check_outputs(spec, outputs, sizes, "equations")
             _check_invariants(oracle, spec, inputs, outputs, sizes)
             if spec.stability:
                 rng = case_rng(0, spec.id, case, "stability")
@@ -66,7 +66,8 @@ def _evaluate(
 
 def _check_outputs(spec: Spec, outputs: Mapping[str, Array], sizes: Sizes, field: str) -> None:
     """Every output has its declared shape, and no NaN: the spec's math is defined here."""
-    at = f"at {spec.describe_sizes(sizes)}" + (" on its stability inputs" if field else "")
+    stability = field == "stability"
+    at = f"at {spec.describe_sizes(sizes)}" + (" on its stability inputs" if stability else "")
     for symbol in spec.output_symbols:
         want = shape_of(symbol, sizes)
         value = np.asarray(outputs[symbol.name])
