@@ -57,8 +57,8 @@ def kind_of(value: Any) -> str:
     return "null" if value is None else type(value).__name__
 
 
-def _decode_float(value: Any, file: str, where: str) -> float | None:
-    if value is None:
+def _decode_float(value: Any, file: str, where: str, *, required: bool = False) -> float | None:
+    if value is None and not required:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise ResultFileError(file, f"expected a number, got {kind_of(value)} {value!r}", where)
@@ -66,7 +66,11 @@ def _decode_float(value: Any, file: str, where: str) -> float | None:
         if value not in ("inf", "-inf", "nan"):
             raise ResultFileError(file, f"expected a number, got {value!r}", where)
         return float(value)
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:  # an integer of hundreds of digits
+        problem = f"the number is too large ({len(str(value))} digits)"
+        raise ResultFileError(file, problem, where) from None
 
 
 def decode_result(item: Any, file: str = "<result>", where: str = "result") -> CheckResult:
@@ -109,7 +113,8 @@ def decode_result(item: Any, file: str = "<result>", where: str = "result") -> C
     tolerance = _mapping(item.get("tolerance"), object, file, f"{where}.tolerance")
     if tolerance is not None:
         tolerance = {
-            k: _decode_float(v, file, f"{where}.tolerance.{k}") for k, v in tolerance.items()
+            k: _decode_float(v, file, f"{where}.tolerance.{k}", required=True)
+            for k, v in tolerance.items()
         }
     values["tolerance"] = tolerance
     extra = item.get("extra") or {}

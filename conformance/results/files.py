@@ -227,6 +227,18 @@ def _parse_runs(raw: Any, file: str) -> list[Run]:
         seed = item.get("seed", 0)
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise ResultFileError(file, f"expected an integer, got {seed!r}", f"{where}.seed")
+        selection = item.get("selection") or {}
+        if not isinstance(selection, dict) or not all(
+            isinstance(v, list) and all(isinstance(x, str) for x in v) for v in selection.values()
+        ):
+            raise ResultFileError(
+                file, "expected an object of lists of strings", f"{where}.selection"
+            )
+        extra = env.get("extra") or {}
+        if not isinstance(extra, dict):
+            raise ResultFileError(
+                file, f"expected an object, got {kind_of(extra)}", f"{where}.environment.extra"
+            )
         runs.append(
             Run(
                 id=item["id"],
@@ -234,7 +246,7 @@ def _parse_runs(raw: Any, file: str) -> list[Run]:
                 started=str(item.get("started", "")),
                 command=str(item.get("command", "")),
                 seed=seed,
-                selection={str(k): list(v) for k, v in dict(item.get("selection") or {}).items()},
+                selection={str(k): list(v) for k, v in selection.items()},
                 plugins=list(plugins),
             )
         )
