@@ -4,8 +4,10 @@ A spec file is data from anyone, so loading one must take bounded time and memor
 Every bound is checked before the work it guards: the length of the source before it
 is parsed, the depth and size of the tree before it is walked, and the size of an
 integer power's *result* before it is computed (``(2 ** 64) ** 64`` is refused
-without building a number of 4096 bits). Each bound is generous for real equations,
-whose longest is about 250 characters, 45 nodes and 9 levels deep.
+without building a number of 4096 bits). Each value an expression computes is checked
+as it comes: integers stay within int64, arrays within :data:`MAX_ARRAY_ELEMENTS`.
+Each bound is generous for real equations, whose longest is about 250 characters, 45
+nodes and 9 levels deep.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from __future__ import annotations
 import ast
 from collections import deque
 from typing import Any
+
+import numpy as np
 
 from conformance.errors import ExpressionError
 
@@ -25,6 +29,9 @@ MAX_DEPTH = 50
 INT_BITS = 63
 """Integers (literals, sizes, integer arithmetic) stay within int64: |n| < 2**63."""
 INT_LIMIT = 2**INT_BITS
+MAX_ARRAY_ELEMENTS = 10_000_000
+"""Elements of any array an expression computes (80 MB in float64), so that a chain of
+``concat`` or an outer product cannot grow without bound."""
 
 
 def excerpt(source: str, width: int = 60) -> str:
@@ -72,8 +79,14 @@ def fits(value: Any) -> bool:
     return type(value) is not int or -INT_LIMIT <= value < INT_LIMIT
 
 
-def check_int(value: Any, node: ast.AST) -> Any:
-    """``value`` (of ``node``), unless it is a Python integer outside int64: ExpressionError."""
+def check_value(value: Any, node: ast.AST) -> Any:
+    """``value`` (of ``node``), unless it is a Python integer outside int64 or an array of
+    more than :data:`MAX_ARRAY_ELEMENTS` elements: then an ExpressionError."""
+    if isinstance(value, np.ndarray) and value.size > MAX_ARRAY_ELEMENTS:
+        raise ExpressionError(
+            f"{excerpt(ast.unparse(node))} gives an array of {value.size} elements "
+            f"{value.shape}; the arrays of an equation hold at most {MAX_ARRAY_ELEMENTS}"
+        )
     if not fits(value):
         raise ExpressionError(
             f"{excerpt(ast.unparse(node))} is an integer of {value.bit_length()} bits; "

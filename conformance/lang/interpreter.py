@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from conformance.errors import ExpressionError
-from conformance.lang.bounds import check_int, check_power
+from conformance.lang.bounds import check_power, check_value
 from conformance.lang.parse import (
     _BINARY,
     _COMPARE,
@@ -105,9 +105,9 @@ class Interpreter:
                 a, b = self.eval(left, env), self.eval(right, env)
                 if isinstance(op, ast.Pow):
                     check_power(a, b, node)
-                return check_int(_BINARY[type(op)](a, b), node)
+                return check_value(_BINARY[type(op)](a, b), node)
             case ast.UnaryOp(op=op, operand=operand):
-                return check_int(_UNARY[type(op)](self.eval(operand, env)), node)
+                return check_value(_UNARY[type(op)](self.eval(operand, env)), node)
             case ast.Attribute(value=value, attr="T"):
                 return self.eval(value, env).T
             case ast.Attribute():
@@ -118,7 +118,7 @@ class Interpreter:
                     )
                 return self.references[dotted]
             case ast.Subscript(value=value, slice=index):
-                return self.eval(value, env)[self._index(index, env)]
+                return check_value(self.eval(value, env)[self._index(index, env)], node)
             case ast.Tuple(elts=elts):
                 return tuple(self.eval(e, env) for e in elts)
             case ast.Compare(left=left, ops=ops, comparators=comparators):
@@ -138,7 +138,7 @@ class Interpreter:
                 kwargs = {k.arg: self.eval(k.value, env) for k in keywords if k.arg is not None}
                 if getattr(callee, "takes_scope", False):
                     kwargs["_scope"] = env  # spec calls bind missing inputs by name
-                return callee(*(self.eval(a, env) for a in args), **kwargs)
+                return check_value(callee(*(self.eval(a, env) for a in args), **kwargs), node)
         raise ExpressionError(f"{_describe(node)} is not allowed: {ast.unparse(node)!r}")
 
     def _callee(self, func: ast.expr, env: Mapping[str, Any]) -> Callable[..., Any]:

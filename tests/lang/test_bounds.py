@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from conformance.errors import ExpressionError
+from conformance.lang import bounds
 from conformance.lang.bounds import MAX_DEPTH, MAX_NODES, MAX_SOURCE_CHARS
 from conformance.lang.functions import FUNCTIONS
 from conformance.lang.interpreter import Interpreter
@@ -113,3 +114,17 @@ def test_the_length_bound_is_on_characters_of_the_source() -> None:
     parse_expression(source)
     with pytest.raises(ExpressionError, match="2001 characters long, more than the 2000"):
         parse_expression(source + " ")
+
+
+def test_arrays_an_equation_computes_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bounds, "MAX_ARRAY_ELEMENTS", 10_000)  # 10**7 in earnest; same code
+    interpreter = Interpreter(FUNCTIONS, {})
+    outer = [parse_statement("y = swapaxes(stack((x,)), 0, 1) @ stack((x,))")]
+    assert interpreter.execute(outer, {"x": np.ones(100)})["y"].shape == (100, 100)
+    with pytest.raises(ExpressionError, match=r"gives an array of 10201 elements \(101, 101\)"):
+        interpreter.execute(outer, {"x": np.ones(101)})
+    doubling = [parse_statement(f"x = concat({', '.join(['x'] * 10)})") for _ in range(5)]
+    with pytest.raises(ExpressionError) as caught:  # 100, 1000, 10000, then 100000 elements
+        interpreter.execute(doubling, {"x": np.ones(10)})
+    assert caught.value.where.field == "equations[3]"
+    assert "gives an array of 100000 elements" in str(caught.value)
