@@ -21,6 +21,11 @@ ORACLE_PRIMITIVES = frozenset({"scan", "tree"})
 
 
 def check_keys(table: Mapping[str, Any], allowed: set[str], file: str, field_: str) -> None:
+    """A SpecError unless ``table`` is a table whose keys are all ``allowed``."""
+    if not isinstance(table, dict):
+        raise SpecError(
+            f"should be a table, got {type(table).__name__} {table!r}", file=file, field=field_
+        )
     for key in table:
         if key not in allowed:
             close = difflib.get_close_matches(key, allowed, n=1)
@@ -41,6 +46,16 @@ def require(table: Mapping[str, Any], key: str, kind: type, file: str, field_: s
     return value
 
 
+def table_of(table: Mapping[str, Any], key: str, file: str, where: str) -> dict[str, Any]:
+    """``table[key]`` when it is a table (an empty one when absent), else a SpecError."""
+    value = table.get(key, {})
+    if not isinstance(value, dict):
+        place = f"{where}.{key}" if where else key
+        raise SpecError(f"should be a table, got {type(value).__name__} {value!r}", file=file,
+                        field=place)  # fmt: skip
+    return value
+
+
 def string_list(table: Mapping[str, Any], key: str, file: str, where: str) -> list[str]:
     value = table.get(key, [])
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -49,7 +64,10 @@ def string_list(table: Mapping[str, Any], key: str, file: str, where: str) -> li
 
 
 def did_you_mean(name: str, known: Iterable[str]) -> str:
-    close = difflib.get_close_matches(name, list(known), n=1)
+    """``did you mean 'W_f'?`` for the known name closest to ``name``, else ``""``."""
+    if not isinstance(name, str):
+        return ""
+    close = difflib.get_close_matches(name, [k for k in known if isinstance(k, str)], n=1)
     return f"did you mean {close[0]!r}?" if close else ""
 
 

@@ -29,6 +29,7 @@ from conformance.spec.fields import (
     require,
     require_member,
     string_list,
+    table_of,
 )
 from conformance.spec.model import Invariant, Spec, Symbol
 from conformance.spec.references import resolve_references
@@ -92,7 +93,7 @@ def _load_file(path: Path, catalog: Catalog) -> None:
     check_keys(defaults, _DEFAULT_KEYS, file, "defaults")
     symbols = {
         name: symbol(name, table, file, f"symbols.{name}")
-        for name, table in data.get("symbols", {}).items()
+        for name, table in table_of(data, "symbols", file, "").items()
     }
     specs = data.get("spec", [])
     if not isinstance(specs, list) or not specs:
@@ -127,7 +128,7 @@ def _spec(
             hint=f"name it '{family['id']}.<name>'",
         )
     symbols = dict(family_symbols)
-    for name, sym in table.get("symbols", {}).items():
+    for name, sym in table_of(table, "symbols", file, where).items():
         symbols[name] = symbol(name, sym, file, f"{where}.symbols.{name}")
 
     def knownsymbol(name: str, field_: str) -> Symbol:

@@ -31,6 +31,9 @@ def symbol(name: str, table: Any, file: str, where: str) -> Symbol:
     kind = table.get("kind", "float")
     if kind not in ("float", "int"):
         raise SpecError(f"kind {kind!r}", file=file, field=where, hint="'float' or 'int'")
+    following = table.get("next")
+    if following is not None and not isinstance(following, str):
+        raise SpecError(f"next = {following!r} should be a string", file=file, field=where)
     dims = tuple(str(d) for d in shape)
     with in_file(file):
         shape_ast = tuple(parse_expression(d, where=f"{where}.shape") for d in dims)
@@ -43,7 +46,7 @@ def symbol(name: str, table: Any, file: str, where: str) -> Symbol:
         kind=kind,
         domain=domain,
         meaning=str(table.get("meaning", "")),
-        next=table.get("next"),
+        next=following,
         shape_ast=shape_ast,
     )
 
