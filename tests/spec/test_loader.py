@@ -325,8 +325,8 @@ ERRORS = [
     pytest.param(
         'f = { shape = ["B", "H"], role = "output" }',
         'f = { shape = ["B", "D"], role = "output" }',
-        "spec 'mini.gate': the equations give f.shape=(2, 4), but the symbol says (B, D) = (2, 3) "
-        "at mini.gate(B=2, D=3, H=4)",
+        "spec 'mini.gate': equations: the equations give f.shape=(2, 4), but the symbol says "
+        "(B, D) = (2, 3) at mini.gate(B=2, D=3, H=4)",
         id="output-shape-disagrees",
     ),
     pytest.param(
