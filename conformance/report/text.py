@@ -7,7 +7,13 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from conformance.report.escape import escape_markdown, markdown_block, markdown_code, safe_link
+from conformance.report.escape import (
+    escape_markdown,
+    markdown_block,
+    markdown_code,
+    one_line,
+    safe_link,
+)
 from conformance.report.failures import failure_facts
 from conformance.report.model import (
     BASELINE,
@@ -150,16 +156,21 @@ def _link(path: str | None, base: Path | None) -> str | None:
 def render_terminal(
     report: Report, *, color: bool = False, detail: bool = False, base_dir: Path | None = None
 ) -> str:
-    """The report for a terminal; ``color`` adds ANSI colours to the cells."""
+    """The report for a terminal; ``color`` adds ANSI colours to the cells.
+
+    Control characters in strings from the results (a kernel's message holding an escape
+    sequence) are shown as spaces: only the report's own colours reach the terminal.
+    """
 
     def paint(cell: Cell) -> str:
-        return f"{ANSI[cell.state]}{cell.text}{RESET}" if color else cell.text
+        return f"{ANSI[cell.state]}{one_line(cell.text)}{RESET}" if color else one_line(cell.text)
 
-    out = [f"Conformance report: {headline(report)}", ""]
+    out = [f"Conformance report: {one_line(headline(report))}", ""]
     out += [_simple(summary_table(report)), ""]
-    out += [LEGEND, _simple(matrix_table(report, paint, lambda t: f"[{t}]")), ""]
+    matrix = matrix_table(report, paint, lambda t: f"[{one_line(t)}]", one_line)
+    out += [LEGEND, _simple(matrix, painted=True), ""]
     if detail:
-        out += [_simple(detail_table(report, paint)), ""]
+        out += [_simple(detail_table(report, paint, one_line), painted=True), ""]
     if report.timings:
         out += [
             f"Median time per forward call at the largest sizes (speedup over {BASELINE})",
@@ -168,22 +179,27 @@ def render_terminal(
         ]
     for number, result in enumerate(report.failures, 1):
         facts = failure_facts(result, machine_label=len({c.machine for c in report.columns}) > 1)
-        out += [f"{facts.status.upper()} {number}. {facts.title}", f"  {facts.message}"]
-        out += [f"  by how much: {facts.amount}", f"  where: {facts.where}"]
-        out.append(f"  re-run: {facts.rerun or '(no command: backend registered directly)'}")
+        title, message = one_line(facts.title), one_line(facts.message)
+        out += [f"{facts.status.upper()} {number}. {title}", f"  {message}"]
+        out += [f"  by how much: {one_line(facts.amount)}", f"  where: {one_line(facts.where)}"]
+        rerun = one_line(facts.rerun) or "(no command: backend registered directly)"
+        out.append(f"  re-run: {rerun}")
         if link := _link(facts.inputs_file, base_dir):
-            out.append(f"  inputs: {link}")
+            out.append(f"  inputs: {one_line(link)}")
         out.append("")
     for problem in report.plugin_problems:
-        name, source, state = problem["name"], problem["source"], problem["state"]
-        out.append(f"plugin {name!r} ({source}) {state}: {problem['reason']}")
+        name, source, state = (one_line(problem[k]) for k in ("name", "source", "state"))
+        out.append(f"plugin {name!r} ({source}) {state}: {one_line(problem['reason'])}")
     out += ["", _simple(environment_table(report))]
     return "\n".join(out).rstrip() + "\n"
 
 
-def _simple(table: tuple[list[str], Sequence[Sequence[object]]]) -> str:
+def _simple(table: tuple[list[str], Sequence[Sequence[object]]], *, painted: bool = False) -> str:
+    """A plain table; its cells are made one line each unless ``painted`` already did."""
     headers, rows = table
-    return tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True)
+    cells = rows if painted else [[one_line(v) for v in row] for row in rows]
+    head = [one_line(h) for h in headers]
+    return tabulate(cells, headers=head, tablefmt="simple", disable_numparse=True)
 
 
 def render_markdown(report: Report, *, base_dir: Path | None = None) -> str:

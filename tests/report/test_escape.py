@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.report import write_report
+from conformance.report import render, write_report
 from conformance.report.escape import (
     escape_markdown,
     markdown_block,
@@ -22,6 +22,7 @@ from conformance.results.model import Status
 
 SCRIPT = "<script>alert(1)</script>"
 MARKDOWN = "| col | *bold* _em_ [link](javascript:alert(2)) `code` ~~gone~~"
+CLEAR_SCREEN = "\x1b[2J\x1b[H"
 UNSAFE_TARGETS = ["javascript:alert(3)", "/etc/passwd", "../../secret.npz", "r.inputs/../../x.npz"]
 
 
@@ -32,7 +33,7 @@ def hostile(tmp_path: Path, make_result, make_result_set) -> Path:
         make_result(
             f"{SCRIPT}{i}",
             status=Status.FAIL,
-            message=f"{SCRIPT} {MARKDOWN}\n# not a heading",
+            message=f"{SCRIPT} {MARKDOWN}\n# not a heading {CLEAR_SCREEN}",
             worst="h[`0`, ``1``]",
             dtype=f"float32{SCRIPT}",
             check=f"numeric|{SCRIPT}",
@@ -93,6 +94,15 @@ def test_html_report_shows_hostile_strings_as_text_and_links_only_inside_its_fol
 def without_code_spans(text: str) -> str:
     """``text`` without its inline code spans (whose content Markdown shows verbatim)."""
     return re.sub(r"(?<!`)(`+)(?!`).*?(?<!`)\1(?!`)", "", text)
+
+
+def test_terminal_report_lets_only_its_own_colours_reach_the_terminal(hostile: Path) -> None:
+    results = read_results(hostile)
+    results.results[0].backend = f"evil{CLEAR_SCREEN}"
+    text = render(results, "terminal", color=True)
+    assert "\x1b[2J" not in text and "\x1b[H" not in text
+    assert "\x1b[32m" in text  # the pass colour of the report's own cells
+    assert "evil [2J [H" in text
 
 
 def markdown_columns(line: str) -> int:
