@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import math
 import zlib
 from collections.abc import Mapping
 from typing import Any
@@ -43,7 +44,13 @@ def _require(holds: bool, problem: str) -> None:
 
 def _finite(*values: Any) -> bool:
     """Whether every value is one real, finite number."""
-    return all(np.ndim(v) == 0 and np.isrealobj(v) and bool(np.isfinite(v)) for v in values)
+    for v in values:
+        if isinstance(v, int | float):  # bool and Python numbers: the usual case, and fast
+            if not math.isfinite(v):
+                return False
+        elif not (np.ndim(v) == 0 and np.isrealobj(v) and bool(np.isfinite(v))):
+            return False
+    return True
 
 
 def _domain_functions(rng: np.random.Generator, shape: tuple[int, ...]) -> dict[str, Any]:
