@@ -12,6 +12,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from conformance.checks import CHECKS, CheckContext, Measurement
 from conformance.errors import NotDeclared, UsageError
@@ -94,6 +95,7 @@ def run_check(request: CheckRequest, oracle: Oracle, *, seed: int = 0) -> CheckR
     start = time.perf_counter()
     ctx = CheckContext(spec, backend, kernel, dtype, seed, oracle)
     worst: Measurement | None = None
+    notes: dict[str, Any] = {}  # every case's extra; the worst case's own win below
     for case, sizes in enumerate(spec.sizes):
         try:
             measured = CHECKS[check].measure(ctx, case, sizes)
@@ -105,6 +107,7 @@ def run_check(request: CheckRequest, oracle: Oracle, *, seed: int = 0) -> CheckR
             result.message = f"{backend.name} raised {_describe_exception(exc)} {ctx.label(sizes)}"
             result.sizes, result.case = dict(sizes), case
             break
+        notes.update(measured.extra)
         if measured.seconds is not None:
             result.seconds = measured.seconds
         if not measured.ok:
@@ -119,6 +122,9 @@ def run_check(request: CheckRequest, oracle: Oracle, *, seed: int = 0) -> CheckR
         ):
             worst = measured
             result.sizes, result.case = dict(sizes), case
+    result.extra.update(notes)
+    if worst is not None:
+        result.extra.update(worst.extra)
     if worst is not None and worst.discrepancy is not None:
         d = worst.discrepancy
         result.max_abs, result.max_rel, result.tol_fraction = d.max_abs, d.max_rel, d.tol_fraction

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from html import escape
 from pathlib import Path
 
-from conformance.report.failures import failure_facts
+from conformance.report.failures import fact_lines, failure_blocks
 from conformance.report.model import BASELINE, LEGEND, Cell, Report
 from conformance.report.text import (
     detail_table,
@@ -99,20 +99,23 @@ def _summary(report: Report) -> str:
 def _failures(report: Report, base_dir: Path | None) -> str:
     machines = len({c.machine for c in report.columns}) > 1
     items = []
-    for result in report.failures:
-        facts = failure_facts(result, machine_label=machines)
+    for facts in failure_blocks(report.failures, machine_label=machines):
         parts = [
             f"<h3>{escape(facts.title)}: {escape(facts.status)}</h3>",
             f"<p>{escape(facts.message)}</p>",
-            f"<p>by how much: {escape(facts.amount)}<br>"
-            f"where: <code>{escape(facts.where)}</code></p>",
         ]
+        lines = [f"{escape(k)}: <code>{escape(v)}</code>" for k, v in fact_lines(facts)]
+        if lines:
+            parts.append(f"<p>{'<br>'.join(lines)}</p>")
         if facts.inputs_file:
             link = relative_to(facts.inputs_file, base_dir) if base_dir else facts.inputs_file
             parts.append(f'<p>inputs: <a href="{escape(link)}">{escape(link)}</a></p>')
         rerun = facts.rerun or "(no command: backend registered directly)"
         parts.append(f"<p>re-run:</p><pre>{escape(rerun)}</pre>")
-        items.append(f'<li class="failure" id="{escape(result.id)}">{"".join(parts)}</li>')
+        anchors = "".join(f'<a id="{escape(i)}"></a>' for i in facts.ids[1:])
+        items.append(
+            f'<li class="failure" id="{escape(facts.ids[0])}">{anchors}{"".join(parts)}</li>'
+        )
     return f'<ol class="failures">{"".join(items)}</ol>'
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from conformance.report.failures import failure_facts
+from conformance.report.failures import fact_lines, failure_blocks
 from conformance.report.model import (
     BASELINE,
     LEGEND,
@@ -153,10 +153,10 @@ def render_terminal(
             _simple(timing_table(report)),
             "",
         ]
-    for number, result in enumerate(report.failures, 1):
-        facts = failure_facts(result, machine_label=len({c.machine for c in report.columns}) > 1)
+    machines = len({c.machine for c in report.columns}) > 1
+    for number, facts in enumerate(failure_blocks(report.failures, machine_label=machines), 1):
         out += [f"{facts.status.upper()} {number}. {facts.title}", f"  {facts.message}"]
-        out += [f"  by how much: {facts.amount}", f"  where: {facts.where}"]
+        out += [f"  {label}: {value}" for label, value in fact_lines(facts)]
         out.append(f"  re-run: {facts.rerun or '(no command: backend registered directly)'}")
         if link := _link(facts.inputs_file, base_dir):
             out.append(f"  inputs: {link}")
@@ -205,11 +205,10 @@ def render_markdown(report: Report, *, base_dir: Path | None = None) -> str:
     if report.failures:
         out += ["### Failures", ""]
     machines = len({c.machine for c in report.columns}) > 1
-    for number, result in enumerate(report.failures, 1):
-        facts = failure_facts(result, machine_label=machines)
+    for number, facts in enumerate(failure_blocks(report.failures, machine_label=machines), 1):
         out += [f"{number}. **{_md_escape(facts.title)}**: {facts.status}  "]
         out += [f"   {_md_escape(facts.message)}  "]
-        out += [f"   by how much: {facts.amount}  ", f"   where: `{facts.where}`  "]
+        out += [f"   {label}: `{_md_escape(value)}`  " for label, value in fact_lines(facts)]
         if link := _link(facts.inputs_file, base_dir):
             out.append(f"   inputs: [`{link}`]({link})  ")
         if facts.rerun:
