@@ -63,7 +63,10 @@ def check_gradient(ctx: CheckContext, case: int, sizes: Sizes) -> Measurement:
     cotangents = ctx.cotangents(case, sizes)
     grads = ctx.vjp(inputs, cotangents)
     declared = ctx.kernel.gradients
-    missing, undeclared, problems, usable = [], [], [], []
+    missing: list[str] = []
+    undeclared: list[str] = []
+    problems: list[str] = []
+    usable: list[str] = []
     for name in spec.differentiable:
         if name not in grads:
             (missing if declared is None or name in declared else undeclared).append(name)
