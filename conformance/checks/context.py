@@ -178,7 +178,15 @@ def compare_outputs(
     if problems:
         return verdict_from_problems(ctx, problems, sizes)
     found = [compare(n, outputs[n], reference[n], ctx.tolerance) for n in ctx.spec.outputs]
-    return verdict_from_worst(ctx, found, sizes)
+    measured = verdict_from_worst(ctx, found, sizes)
+    bad = measured.discrepancy
+    others = [d for d in found if not d.ok and d is not bad]
+    if measured.ok or bad is None or not others:
+        return measured
+    also = ", ".join(f"{d.where} ({d.tol_fraction:.3g}× tolerance)" for d in others)
+    right = [d.name for d in found if d.ok]
+    also += f"; right: {', '.join(right)}" if right else ""
+    return replace(measured, message=f"{bad.describe()}; also wrong: {also} {ctx.label(sizes)}")
 
 
 def largest_case(spec: Spec) -> int:

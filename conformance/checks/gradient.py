@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from conformance.checks.compare import Discrepancy, compare, worst
-from conformance.checks.context import CheckContext, Evidence, Measurement
+from conformance.checks.context import CheckContext, Evidence, Measurement, shape_problems
 from conformance.spec.draw import case_rng
 from conformance.spec.model import Tolerance
 from conformance.typing import Array, Arrays, Sizes
@@ -89,11 +89,22 @@ def check_gradient(ctx: CheckContext, case: int, sizes: Sizes) -> Measurement:
         return Measurement(True, discrepancy=bad, extra=extra)
     message = _message(ctx, grads, verdicts, missing, undeclared, problems)
     evidence = Evidence(
-        case, sizes, inputs, cotangents=cotangents, gradients={n: grads[n] for n in usable}
-    )
+        case, sizes, inputs, outputs=_forward_outputs(ctx, inputs, sizes),
+        cotangents=cotangents, gradients={n: grads[n] for n in usable},
+    )  # fmt: skip
     return Measurement(
         False, f"{message} {ctx.label(sizes)}", bad, extra=extra, evidence=evidence
     )
+
+
+def _forward_outputs(ctx: CheckContext, inputs: Arrays, sizes: Sizes) -> dict[str, Array] | None:
+    """The forward outputs on a failing case, so that the diagnosis can tell a wrong
+    backward pass from a wrong forward; None when the forward cannot give them."""
+    try:
+        outputs = ctx.forward(inputs)
+    except Exception:  # the shape and numeric checks report it
+        return None
+    return None if shape_problems(ctx, outputs, sizes) else dict(outputs)
 
 
 def _verdicts(

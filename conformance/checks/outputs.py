@@ -11,6 +11,7 @@ import numpy as np
 from conformance.checks.compare import compare
 from conformance.checks.context import (
     CheckContext,
+    Evidence,
     Measurement,
     compare_outputs,
     largest_case,
@@ -49,6 +50,8 @@ def check_numeric(ctx: CheckContext, case: int, sizes: Sizes) -> Measurement:
     inputs = ctx.inputs(case, sizes)
     outputs = ctx.forward(inputs)
     measured = compare_outputs(ctx, outputs, ctx.reference(case, inputs), sizes)
+    if not measured.ok and measured.discrepancy is not None:  # shapes right: worth a diagnosis
+        return measured.with_evidence(Evidence(case, sizes, inputs, outputs=dict(outputs)))
     if not measured.ok or case != largest_case(ctx.spec):
         return measured
     times = []
