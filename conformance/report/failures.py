@@ -98,7 +98,7 @@ def _identity(result: CheckResult) -> tuple:
     dtype's mention in the message's label."""
     message = _LABEL.sub("", result.message)
     if not message:  # nothing to go by: keep it on its own
-        return (result.id, result.machine, result.run)
+        return (result.id, result.machine, result.run_id)
     sizes = tuple(sorted((result.sizes or {}).items()))
     return (result.status, result.spec, result.backend, result.machine, result.case, sizes, message)
 
