@@ -29,8 +29,10 @@ class FailureFacts:
     title: str
     message: str
     amount: str
-    """What the message does not say about the error: the tolerance, and the figures of
-    a message that lacks them; empty when there is nothing to add."""
+    """The figures of the error when the message lacks them (an older or hand-written
+    message); empty when the message has them."""
+    tolerance: str
+    """``atol=1e-06, rtol=1e-05`` for a failure with figures; empty for an error."""
     where: str
     """Where the worst element sits, beyond what the message says; may be empty."""
     rerun: str
@@ -73,6 +75,7 @@ def failure_block(results: list[CheckResult], *, machine_label: bool = False) ->
         title=title,
         message=message,
         amount=_amount(result, message),
+        tolerance=_tolerance(result),
         where=_where(result, message),
         rerun=result.rerun,
         inputs_file=result.inputs_file,
@@ -86,6 +89,7 @@ def fact_lines(facts: FailureFacts) -> list[tuple[str, str]]:
     """The labelled lines of a block beyond its message, the empty ones left out."""
     lines = [
         ("by how much", facts.amount),
+        ("tolerance", facts.tolerance),
         ("where", facts.where),
         ("occurs in", facts.occurs),
         ("gradients (× tolerance)", facts.gradients),
@@ -115,19 +119,25 @@ def _occurrences(results: list[CheckResult]) -> str:
 
 
 def _amount(result: CheckResult, message: str) -> str:
-    """The tolerance, and the figures themselves when the message does not give them."""
+    """The figures themselves, when the message does not give them."""
     if result.status.value != "fail" or result.tol_fraction is None:
         return ""
+    if result.worst and result.worst in message and "tolerance" in message:
+        return ""
     amount = []
-    if not (result.worst and result.worst in message and "tolerance" in message):
-        if result.max_abs is not None:
-            amount.append(f"max abs err {result.max_abs:.3g}")
-        if result.max_rel is not None:
-            amount.append(f"max rel err {result.max_rel:.3g}")
-        amount.append(f"{format_fraction(result.tol_fraction)}× the tolerance")
-    if result.tolerance:
-        amount.append("tolerance " + ", ".join(f"{k}={v:g}" for k, v in result.tolerance.items()))
+    if result.max_abs is not None:
+        amount.append(f"max abs err {result.max_abs:.3g}")
+    if result.max_rel is not None:
+        amount.append(f"max rel err {result.max_rel:.3g}")
+    amount.append(f"{format_fraction(result.tol_fraction)}× the tolerance")
     return "; ".join(amount)
+
+
+def _tolerance(result: CheckResult) -> str:
+    """``atol=1e-06, rtol=1e-05``: what the figures of a failure are measured against."""
+    if result.status.value != "fail" or result.tol_fraction is None or not result.tolerance:
+        return ""
+    return ", ".join(f"{k}={v:g}" for k, v in result.tolerance.items())
 
 
 def _where(result: CheckResult, message: str) -> str:
