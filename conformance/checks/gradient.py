@@ -86,15 +86,16 @@ def check_gradient(ctx: CheckContext, case: int, sizes: Sizes) -> Measurement:
         extra["missing_gradients"] = missing + undeclared
     bad = worst([v.discrepancy for v in verdicts])
     if not (missing or problems) and all(v.ok for v in verdicts):
-        return Measurement(True, discrepancy=bad, extra=extra)
+        # A pass keeps only what is missing: per-input verdicts would grow every result file.
+        return Measurement(
+            True, discrepancy=bad, extra={k: extra[k] for k in extra if k != "gradients"}
+        )
     message = _message(ctx, grads, verdicts, missing, undeclared, problems)
     evidence = Evidence(
         case, sizes, inputs, outputs=_forward_outputs(ctx, inputs, sizes),
         cotangents=cotangents, gradients={n: grads[n] for n in usable},
     )  # fmt: skip
-    return Measurement(
-        False, f"{message} {ctx.label(sizes)}", bad, extra=extra, evidence=evidence
-    )
+    return Measurement(False, f"{message} {ctx.label(sizes)}", bad, extra=extra, evidence=evidence)
 
 
 def _forward_outputs(ctx: CheckContext, inputs: Arrays, sizes: Sizes) -> dict[str, Array] | None:

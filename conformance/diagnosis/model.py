@@ -25,6 +25,8 @@ class Diagnosis:
     tried: int
     """How many variants were evaluated."""
     seconds: float
+    out_of_time: bool = False
+    """The search stopped at its time budget before trying every candidate."""
 
     def sentence(self) -> str:
         """``matches lstm.cell with W_f and W_i swapped (max error 2e-08)``, or ""."""
@@ -48,4 +50,5 @@ class Diagnosis:
             ],
             "tried": self.tried,
             "seconds": self.seconds,
+            **({"out_of_time": True} if self.out_of_time else {}),
         }  # fmt: skip

@@ -53,6 +53,26 @@ GRADIENT_TIERS: tuple[tuple[Rule, ...], ...] = (
     (gr.detached_factors,),
 )
 """The rules for mistakes only a backward pass makes."""
+BUDGET_SECONDS = 10.0
+"""The search stops trying variants after this long (a failure at realistic sizes, where
+one evaluation of the spec takes long); what it found so far stands, and the diagnosis
+says it ran out of time. The cases the quick profile runs finish far inside it."""
+
+
+class _Clock:
+    """Time since the search began, against :data:`BUDGET_SECONDS`."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+        self.out = False
+
+    @property
+    def seconds(self) -> float:
+        return time.perf_counter() - self.start
+
+    def spent(self) -> bool:
+        self.out = self.out or self.seconds > BUDGET_SECONDS
+        return self.out
 
 
 def forward_variants(
@@ -84,12 +104,12 @@ def diagnose_numeric(
     spec: Spec, specs: Mapping[str, Spec], evidence: Evidence, tolerance: Tolerance
 ) -> Diagnosis:
     """The variants whose outputs match what the backend returned on the failing case."""
-    start = time.perf_counter()
+    clock = _Clock()
     assert evidence.outputs is not None
     oracle = VariantOracle(spec, specs, evidence.sizes)
     variants = forward_variants(spec, specs)
-    found, tried = _output_matches(oracle, variants, evidence.outputs, evidence, tolerance)
-    return Diagnosis(tuple(m for _, m in found), tried, time.perf_counter() - start)
+    found, tried = _output_matches(oracle, variants, evidence.outputs, evidence, tolerance, clock)
+    return Diagnosis(tuple(m for _, m in found), tried, clock.seconds, clock.out)
 
 
 def _output_matches(
@@ -98,6 +118,7 @@ def _output_matches(
     outputs: Mapping[str, Array],
     evidence: Evidence,
     tolerance: Tolerance,
+    clock: _Clock,
     *,
     whole_tier: bool = True,
 ) -> tuple[list[tuple[Variant, Match]], int]:
@@ -108,7 +129,7 @@ def _output_matches(
     found: list[tuple[Variant, Match]] = []
     tried = 0
     for variant in variants:
-        if whole_tier and found and variant.tier != found[0][0].tier:
+        if (whole_tier and found and variant.tier != found[0][0].tier) or clock.spent():
             break
         tried += 1
         try:
@@ -141,20 +162,20 @@ def diagnose_gradient(
     variants that change derivatives alone are candidates; if not, the variants that
     explain the outputs are, and their derivatives are checked.
     """
-    start = time.perf_counter()
+    clock = _Clock()
     assert evidence.gradients is not None and evidence.cotangents is not None
     oracle = VariantOracle(spec, specs, evidence.sizes)
     rng = case_rng(seed, spec.id, evidence.case, "diagnosis")
     grads = {n: np.asarray(g, np.float64) for n, g in evidence.gradients.items()}
     v = {n: rng.normal(0.0, 1.0, g.shape) for n, g in grads.items()}
     if not v:
-        return Diagnosis((), 0, time.perf_counter() - start)
-    candidates, tried = _gradient_candidates(oracle, specs, evidence, tolerance)
+        return Diagnosis((), 0, clock.seconds)
+    candidates, tried = _gradient_candidates(oracle, specs, evidence, tolerance, clock)
     judge = GradientJudge(oracle, evidence, grads, v, gradient_tolerance)
     matches = posthoc_matches(judge, spec)
     first_tier = None
     for variant in candidates:
-        if first_tier is not None and variant.tier != first_tier:
+        if (first_tier is not None and variant.tier != first_tier) or clock.spent():
             break
         tried += 1
         try:
@@ -164,11 +185,15 @@ def diagnose_gradient(
         if fraction <= 1:
             first_tier = variant.tier
             matches.append(Match(variant.describe(spec.id), variant.rule, error, fraction))
-    return Diagnosis(tuple(matches), tried, time.perf_counter() - start)
+    return Diagnosis(tuple(matches), tried, clock.seconds, clock.out)
 
 
 def _gradient_candidates(
-    oracle: VariantOracle, specs: Mapping[str, Spec], evidence: Evidence, tolerance: Tolerance
+    oracle: VariantOracle,
+    specs: Mapping[str, Spec],
+    evidence: Evidence,
+    tolerance: Tolerance,
+    clock: _Clock,
 ) -> tuple[list[Variant], int]:
     spec = oracle.spec
     if evidence.outputs is None:
@@ -183,7 +208,7 @@ def _gradient_candidates(
     if agree:
         return gradient_variants(spec, specs), 0
     found, tried = _output_matches(
-        oracle, forward_variants(spec, specs), evidence.outputs, evidence, tolerance,
+        oracle, forward_variants(spec, specs), evidence.outputs, evidence, tolerance, clock,
         whole_tier=False,
     )  # fmt: skip
     return [replace(variant, tier=0) for variant, _ in found], tried

@@ -86,3 +86,13 @@ def test_a_gradient_failure_with_a_right_forward_searches_backward_mistakes_only
     assert result.status is Status.FAIL
     assert "— matches lstm.cell with grad b_c × 2" in result.message
     assert "wrong gradient for 'b_c' (1 of 11 compared)" in result.message
+
+
+def test_a_search_out_of_time_says_so_and_keeps_what_it_found(check_kernel, monkeypatch):
+    from conformance.diagnosis import search
+
+    monkeypatch.setattr(search, "BUDGET_SECONDS", 0.0)
+    result = check_kernel("lstm.cell", "numeric", swapped_gates)
+    assert result.status is Status.FAIL
+    assert result.extra["diagnosis"]["out_of_time"] is True
+    assert result.extra["diagnosis"]["tried"] == 0 and " — matches" not in result.message
