@@ -119,8 +119,9 @@ def activations(spec: Spec, specs: Mapping[str, Spec], top: bool) -> Iterator[Va
 
 
 def recurrences(spec: Spec, specs: Mapping[str, Spec], top: bool) -> Iterator[Variant]:
-    """A ``scan`` that does not carry a state, runs the wrong way, or leaves a reversed
-    direction's outputs in processing order instead of re-aligning them in time."""
+    """A ``scan`` that does not carry a state, stores each step's outputs one step late,
+    runs the wrong way, or leaves a reversed direction's outputs in processing order
+    instead of re-aligning them in time."""
     for k, path, node in sites(spec):
         if callee(node) != "scan" or not isinstance(node, ast.Call) or not node.args:
             continue
@@ -132,11 +133,10 @@ def recurrences(spec: Spec, specs: Mapping[str, Spec], top: bool) -> Iterator[Va
         for state in (s.name for s in step.input_symbols if s.role == "state"):
             initial = f" ({snippet(given[state])} at every step)" if state in given else ""
             new = _scan_variant(node, "uncarried", state=state)
-            yield variant_at(
-                "recurrence", f"{state} not carried{initial} in {call}", spec, k, path, new
-            )
+            change = f"{state} not carried{initial} in {call}"
+            yield variant_at("recurrence", change, spec, k, path, new, where="")
         late = _scan_variant(node, "late")
-        change = f"the outputs of {call} one step late (each step stores the state it started from)"
+        change = f"the outputs of {call} one step late (each step stores the state it began with)"
         yield variant_at("recurrence", change, spec, k, path, late, where="")
         reverse = given.get("reverse")
         backward = isinstance(reverse, ast.Constant) and bool(reverse.value)
