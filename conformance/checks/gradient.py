@@ -15,6 +15,7 @@ import numpy as np
 
 from conformance.checks.compare import Discrepancy, compare, worst
 from conformance.checks.context import CheckContext, Evidence, Measurement, shape_problems
+from conformance.errors import NotDeclared
 from conformance.spec.draw import case_rng
 from conformance.spec.model import Tolerance
 from conformance.typing import Array, Arrays, Sizes
@@ -80,6 +81,10 @@ def check_gradient(ctx: CheckContext, case: int, sizes: Sizes) -> Measurement:
             )
         else:
             usable.append(name)
+    if undeclared and not (usable or missing or problems):
+        raise NotDeclared(
+            f"{ctx.backend.name!r} declares no gradient of {spec.id!r} that it returns"
+        )
     verdicts = _verdicts(ctx, case, inputs, cotangents, grads, usable, tol)
     extra: dict[str, Any] = {"gradients": [v.to_dict() for v in verdicts]}
     if missing or undeclared:

@@ -137,3 +137,15 @@ def test_stability_still_judges_finiteness_of_a_backend_that_fails_numeric(check
     result = check_kernel("lstm.candidate", "stability", naive_and_wrong)
     assert result.status is Status.FAIL
     assert "but should be finite" in result.message
+
+
+def test_gradient_of_a_kernel_that_declares_none_it_returns_is_not_implemented(catalog, oracle):
+    from conformance import Backend, Kernel
+    from conformance.engine import CheckRequest, run_check
+
+    kernel = Kernel(CELL.forward, lambda a, ct: {}, gradients=())
+    request = CheckRequest(catalog.get("lstm.cell"), Backend("none", {"lstm.cell": kernel}),
+                           "float64", "gradient")  # fmt: skip
+    result = run_check(request, oracle)
+    assert result.status is Status.NOT_IMPLEMENTED
+    assert "declares no gradient of 'lstm.cell'" in result.message
