@@ -96,9 +96,7 @@ def concat_orders(spec: Spec, specs: Mapping[str, Spec], top: bool) -> Iterator[
         assert isinstance(node, ast.Call)
         new = copy.deepcopy(node)
         new.args = list(reversed(new.args))
-        yield variant_at(
-            "concat", f"{snippet(new)} for {snippet(node)}", spec, k, path, new
-        )
+        yield variant_at("concat", f"{snippet(new)} for {snippet(node)}", spec, k, path, new)
 
 
 def activations(spec: Spec, specs: Mapping[str, Spec], top: bool) -> Iterator[Variant]:
@@ -110,9 +108,7 @@ def activations(spec: Spec, specs: Mapping[str, Spec], top: bool) -> Iterator[Va
         for other in ALTERNATIVES.get(name, ()):
             new = copy.deepcopy(node)
             new.func = ast.Name(id=other, ctx=ast.Load())
-            yield variant_at(
-                "activation", f"{other} in place of {name}", spec, k, path, new
-            )
+            yield variant_at("activation", f"{other} in place of {name}", spec, k, path, new)
         if name in DROPPABLE:
             new_arg = copy.deepcopy(node.args[0])
             yield variant_at("activation", f"no {name}", spec, k, path, new_arg)

@@ -96,8 +96,10 @@ def scan_variant(
             if name not in carried:
                 raise EvaluationError(f"scan_variant: {name} is no state's next")
             first = np.asarray(bound[carried[name]])[None]
-            shifted = np.concatenate([first, value[:-1]]) if not reverse else np.concatenate(
-                [value[1:], first]
+            shifted = (
+                np.concatenate([first, value[:-1]])
+                if not reverse
+                else np.concatenate([value[1:], first])
             )
             stacked.append(shifted)
         return (*stacked, *out[count:])

@@ -60,7 +60,11 @@ class GradientJudge:
         error = abs(actual - expected)
         return (error / bound if bound > 0 else (0.0 if error == 0 else np.inf)), error
 
-    def variant(self, variant: Variant) -> tuple[float, float]:
+    def explains(self, variant: Variant | None) -> bool:
+        """Whether ``variant`` (None: the spec) agrees with every gradient compared."""
+        return self.variant(variant)[0] <= 1
+
+    def variant(self, variant: Variant | None) -> tuple[float, float]:
         """The worst fraction of the tolerance over the joint direction and each input."""
         joint, error = self.fraction(self.grads, self.project(variant, self.v))
         if joint > 1:

@@ -38,7 +38,7 @@ FORWARD_TIERS: tuple[tuple[Rule, ...], ...] = (
     (ex.activations,),
     (ex.recurrences,),
     (ex.axes,),
-    (io.rebound_values,),
+    (io.rebound_values, io.rebound_groups),
     (io.outputs,),
     (ex.dropped_terms,),
     (ex.dropped_factors,),
@@ -170,8 +170,10 @@ def diagnose_gradient(
     v = {n: rng.normal(0.0, 1.0, g.shape) for n, g in grads.items()}
     if not v:
         return Diagnosis((), 0, clock.seconds)
-    candidates, tried = _gradient_candidates(oracle, specs, evidence, tolerance, clock)
     judge = GradientJudge(oracle, evidence, grads, v, gradient_tolerance)
+    if judge.explains(None):  # every gradient compared is right: nothing to explain
+        return Diagnosis((), 0, clock.seconds)
+    candidates, tried = _gradient_candidates(oracle, specs, evidence, tolerance, clock)
     matches = posthoc_matches(judge, spec)
     first_tier = None
     for variant in candidates:

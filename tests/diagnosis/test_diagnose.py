@@ -96,3 +96,16 @@ def test_a_search_out_of_time_says_so_and_keeps_what_it_found(check_kernel, monk
     assert result.status is Status.FAIL
     assert result.extra["diagnosis"]["out_of_time"] is True
     assert result.extra["diagnosis"]["tried"] == 0 and " — matches" not in result.message
+
+
+def test_a_gradient_failure_with_nothing_wrong_among_the_compared_is_not_explained(
+    check_kernel,
+):
+    def vjp(a, ct):
+        grads = dict(CELL.vjp(a, ct))
+        return {**grads, "b_f": np.ones((len(a["x"]), *grads["b_f"].shape))}  # not summed
+
+    result = check_kernel("lstm.cell", "gradient", CELL.forward, vjp)
+    assert result.status is Status.FAIL
+    assert "grad['b_f'].shape=(3, 4), but should be (4,)" in result.message
+    assert " — matches" not in result.message  # the ten it compared are right: no claim
