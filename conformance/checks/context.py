@@ -26,7 +26,8 @@ class Evidence:
     :ivar inputs: the case's inputs, in the dtype under test, as the backend got them.
     :ivar outputs: the backend's forward outputs (numeric check).
     :ivar cotangents, gradients: the cotangents given to the VJP and the gradients it
-        returned with the right shape and dtype (gradient check).
+        returned with the right shape and dtype (gradient check); ``misshapen`` those
+        with another shape.
     """
 
     case: int
@@ -35,6 +36,8 @@ class Evidence:
     outputs: Arrays | None = None
     cotangents: Arrays | None = None
     gradients: Arrays | None = None
+    misshapen: Arrays | None = None
+    """Gradients returned with a shape other than their input's."""
 
 
 @dataclass(frozen=True)

@@ -99,6 +99,10 @@ def check_gradient(ctx: CheckContext, case: int, sizes: Sizes) -> Measurement:
     evidence = Evidence(
         case, sizes, inputs, outputs=_forward_outputs(ctx, inputs, sizes),
         cotangents=cotangents, gradients={n: grads[n] for n in usable},
+        misshapen={
+            n: np.asarray(grads[n]) for n in spec.differentiable
+            if n in grads and np.shape(grads[n]) != inputs[n].shape
+        },
     )  # fmt: skip
     return Measurement(False, f"{message} {ctx.label(sizes)}", bad, extra=extra, evidence=evidence)
 

@@ -131,6 +131,9 @@ def recurrences(spec: Spec, specs: Mapping[str, Spec], top: bool) -> Iterator[Va
             new = _scan_variant(node, "uncarried", state=state)
             change = f"{state} not carried{initial} in {call}"
             yield variant_at("recurrence", change, spec, k, path, new, where="")
+            new = _scan_variant(node, "stuck", state=state)
+            change = f"{state} never updated{initial}, also as the final state, in {call}"
+            yield variant_at("recurrence", change, spec, k, path, new, where="")
         late = _scan_variant(node, "late")
         change = f"the outputs of {call} one step late (each step stores the state it began with)"
         yield variant_at("recurrence", change, spec, k, path, late, where="")

@@ -71,6 +71,8 @@ def scan_variant(
     """``scan`` with one mistake, by ``variant``:
 
     - ``uncarried``: ``state`` is never carried: every step gets its initial value;
+    - ``stuck``: ``state`` never changes: every step gets its initial value, and so does
+      the final state returned;
     - ``late``: each step stores the states it started from, not those it made (the
       stacked outputs one step behind, the initial state first);
     - ``detached``: ``state`` is carried, its derivative is not, from the initial value
@@ -83,11 +85,16 @@ def scan_variant(
         raise EvaluationError("scan_variant: the first argument must be a spec")
     count = len(step.spec.outputs)
     bound = step.bind(_scope, given)
-    if variant == "uncarried":
-        return scan_carrying(
+    if variant in ("uncarried", "stuck"):
+        out = scan_carrying(
             step, lambda n, first, new: first if n == state else new,
             _scope={}, reverse=reverse, **bound,
         )  # fmt: skip
+        if variant == "uncarried":
+            return out
+        states = [s.name for s in step.spec.input_symbols if s.role == "state"]
+        finals = [bound[n] if n == state else v for n, v in zip(states, out[count:], strict=True)]
+        return (*out[:count], *finals)
     if variant == "late":
         out = scan_carrying(step, None, _scope={}, reverse=reverse, **bound)
         carried = {s.next: s.name for s in step.spec.input_symbols if s.role == "state"}

@@ -1,12 +1,59 @@
 """Mistakes in a VJP's bookkeeping, found from the spec's own derivatives: an input's
 gradient scaled (by 2, ½, −1, B or 1/B: a sum taken as a mean), zero (a gradient never
-accumulated), or two inputs' gradients returned in each other's place."""
+accumulated), or two inputs' gradients returned in each other's place; and a gradient of
+the wrong shape that is the right one before a reduction or a transpose (a bias gradient
+not summed over the batch rows)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import numpy as np
+
+from conformance.checks.context import Evidence
+from conformance.diagnosis.evaluate import VariantOracle
 from conformance.diagnosis.judge import GradientJudge
 from conformance.diagnosis.model import Match
-from conformance.spec.model import Spec
+from conformance.spec.model import Spec, Tolerance
+from conformance.typing import Array
+
+Reshaping = tuple[str, Callable[[Array], Array]]
+
+
+def _reshapings(have: tuple[int, ...], want: tuple[int, ...]) -> list[Reshaping]:
+    """The ways a gradient of shape ``have`` may be the one of shape ``want`` unreduced."""
+    found: list[Reshaping] = []
+    if have[1:] == want:
+        found += [("not summed over its leading axis", lambda g: g.sum(axis=0))]
+        found += [("averaged over its leading axis", lambda g: g.mean(axis=0))]
+    if have[:-1] == want:
+        found += [("not summed over its trailing axis", lambda g: g.sum(axis=-1))]
+    if len(have) == 2 and have == want[::-1]:
+        found += [("transposed", lambda g: g.T)]
+    return found
+
+
+def reshaped_matches(
+    oracle: VariantOracle,
+    evidence: Evidence,
+    tolerance: Tolerance,
+    rng: np.random.Generator,
+) -> list[Match]:
+    """Misshapen gradients that are right once reduced or transposed."""
+    found = []
+    for name, g in (evidence.misshapen or {}).items():
+        want = np.shape(evidence.inputs[name])
+        for how, reshape in _reshapings(np.shape(g), want):
+            fixed = np.asarray(reshape(np.asarray(g, np.float64)))
+            if fixed.shape != want:
+                continue
+            v = {name: rng.normal(0.0, 1.0, want)}
+            judge = GradientJudge(oracle, evidence, {name: fixed}, v, tolerance)
+            fraction, error = judge.fraction([name], judge.spec_along(name, name))
+            if fraction <= 1:
+                change = f"grad {name} {how} (shape {np.shape(g)} for {want})"
+                found.append(Match(f"{oracle.spec.id} with {change}", "gradient", error, fraction))
+    return found
 
 
 def posthoc_matches(judge: GradientJudge, spec: Spec) -> list[Match]:

@@ -24,7 +24,7 @@ from conformance.diagnosis import symbol_rules as sy
 from conformance.diagnosis.evaluate import VariantOracle
 from conformance.diagnosis.judge import GradientJudge
 from conformance.diagnosis.model import Diagnosis, Match
-from conformance.diagnosis.posthoc import posthoc_matches
+from conformance.diagnosis.posthoc import posthoc_matches, reshaped_matches
 from conformance.diagnosis.variants import MAX_VARIANTS, Rule, Variant, variants_of
 from conformance.spec.draw import case_rng
 from conformance.spec.model import Spec, Tolerance
@@ -42,6 +42,7 @@ FORWARD_TIERS: tuple[tuple[Rule, ...], ...] = (
     (io.outputs,),
     (ex.dropped_terms,),
     (ex.dropped_factors,),
+    (sy.zeroed_states,),
     (sy.other_swaps,),
     (io.rebound_parameters,),
 )
@@ -168,13 +169,12 @@ def diagnose_gradient(
     rng = case_rng(seed, spec.id, evidence.case, "diagnosis")
     grads = {n: np.asarray(g, np.float64) for n, g in evidence.gradients.items()}
     v = {n: rng.normal(0.0, 1.0, g.shape) for n, g in grads.items()}
-    if not v:
-        return Diagnosis((), 0, clock.seconds)
+    reshaped = reshaped_matches(oracle, evidence, gradient_tolerance, rng)
     judge = GradientJudge(oracle, evidence, grads, v, gradient_tolerance)
-    if judge.explains(None):  # every gradient compared is right: nothing to explain
-        return Diagnosis((), 0, clock.seconds)
+    if not v or judge.explains(None):  # every gradient compared is right: nothing more
+        return Diagnosis(tuple(reshaped), 0, clock.seconds)
     candidates, tried = _gradient_candidates(oracle, specs, evidence, tolerance, clock)
-    matches = posthoc_matches(judge, spec)
+    matches = reshaped + posthoc_matches(judge, spec)
     first_tier = None
     for variant in candidates:
         if (first_tier is not None and variant.tier != first_tier) or clock.spent():

@@ -153,3 +153,18 @@ def transposes(spec: Spec, specs: Mapping[str, Spec], top: bool) -> Iterator[Var
                 {spec.id: prepend(spec, f"{name} = concat({', '.join(blocks)}{along})")},
                 key=("transpose", name, axis, j),
             )
+
+
+def zeroed_states(spec: Spec, specs: Mapping[str, Spec], top: bool) -> Iterator[Variant]:
+    """A state input taken as zeros (an initial state ignored), each alone and all at once."""
+    states = [s.name for s in _float_inputs(spec) if s.role == "state"]
+    sets = [[n] for n in states] + ([states] if len(states) > 1 else [])
+    for names in sets:
+        statements = [f"{n} = zeros_like({n})" for n in names]
+        yield Variant(
+            "zero",
+            f"{' and '.join(names)} taken as zeros",
+            spec.id,
+            {spec.id: prepend(spec, *statements)},
+            key=("zero", frozenset(names)),
+        )

@@ -109,3 +109,17 @@ def test_a_gradient_failure_with_nothing_wrong_among_the_compared_is_not_explain
     assert result.status is Status.FAIL
     assert "grad['b_f'].shape=(3, 4), but should be (4,)" in result.message
     assert " — matches" not in result.message  # the ten it compared are right: no claim
+
+
+def test_a_gradient_of_the_wrong_shape_that_is_right_once_summed_is_named(check_kernel):
+    def vjp(a, ct):
+        """∂b_f left per row: ∂c ⊙ c_{t-1} ⊙ f(1 − f), never summed over the batch."""
+        z = np.concatenate([a["h_prev"], a["x"]], axis=-1)
+        f, o = (1 / (1 + np.exp(-(z @ a[W].T + a[b]))) for W, b in (("W_f", "b_f"), ("W_o", "b_o")))
+        dc = ct["c"] + ct["h"] * o * (1 - np.tanh(CELL.forward(a)["c"]) ** 2)
+        return {**CELL.vjp(a, ct), "b_f": dc * a["c_prev"] * f * (1 - f)}
+
+    result = check_kernel("lstm.cell", "gradient", CELL.forward, vjp)
+    assert result.status is Status.FAIL
+    assert "grad['b_f'].shape=(3, 4), but should be (4,)" in result.message
+    assert "— matches lstm.cell with grad b_f not summed over its leading axis" in result.message

@@ -145,3 +145,20 @@ def test_stop_gradient_passes_the_value_only():
     z = np.array([1.0, -2.0]) + 1j * COMPLEX_STEP * np.array([3.0, 4.0])
     np.testing.assert_array_equal(stop_gradient(z), [1.0, -2.0])
     assert not np.iscomplexobj(stop_gradient(z))
+
+
+def test_a_state_never_updated_is_also_the_final_state(catalog):
+    spec = catalog.get("rnn.sequence")
+    a = inputs_of(spec)
+    made = variant(
+        forward_variants(spec, catalog.specs), "h_prev never updated (h_0 at every step)"
+    )
+    values = VariantOracle(spec, catalog.specs, spec.sizes[0]).outputs(made, a)
+    np.testing.assert_array_equal(values["h_T"], a["h_0"])
+
+
+def test_a_state_taken_as_zeros_alone_and_with_the_others(catalog):
+    changes = [v.change for v in forward_variants(catalog.get("lstm.sequence"), catalog.specs)]
+    assert {"h_0 taken as zeros", "c_0 taken as zeros", "h_0 and c_0 taken as zeros"} <= set(
+        changes
+    )
