@@ -12,8 +12,11 @@ import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
+from conformance import diagnosis
 from conformance.checks import CHECKS, CheckContext, Measurement
+from conformance.diagnosis import DIAGNOSED
 from conformance.errors import NotDeclared, UsageError
 from conformance.oracle.evaluate import Oracle
 from conformance.plugins.backend import Backend
@@ -73,8 +76,15 @@ def plan(
     ]
 
 
-def run_check(request: CheckRequest, oracle: Oracle, *, seed: int = 0) -> CheckResult:
-    """Run one check over every case of the spec: the first failure, or else the worst pass."""
+def run_check(
+    request: CheckRequest, oracle: Oracle, *, seed: int = 0, diagnose: bool = True
+) -> CheckResult:
+    """Run one check over every case of the spec: the first failure, or else the worst pass.
+
+    A failing numeric or gradient check is diagnosed (``diagnose=False`` skips it): the
+    variants of the spec that explain it are named in the message and kept in
+    ``extra["diagnosis"]``.
+    """
     spec, backend, dtype, check = request.spec, request.backend, request.dtype, request.check
     result = CheckResult(
         spec=spec.id,
@@ -94,6 +104,7 @@ def run_check(request: CheckRequest, oracle: Oracle, *, seed: int = 0) -> CheckR
     start = time.perf_counter()
     ctx = CheckContext(spec, backend, kernel, dtype, seed, oracle)
     worst: Measurement | None = None
+    notes: dict[str, Any] = {}  # every case's extra; the worst case's own win below
     for case, sizes in enumerate(spec.sizes):
         try:
             measured = CHECKS[check].measure(ctx, case, sizes)
@@ -105,6 +116,7 @@ def run_check(request: CheckRequest, oracle: Oracle, *, seed: int = 0) -> CheckR
             result.message = f"{backend.name} raised {_describe_exception(exc)} {ctx.label(sizes)}"
             result.sizes, result.case = dict(sizes), case
             break
+        notes.update(measured.extra)
         if measured.seconds is not None:
             result.seconds = measured.seconds
         if not measured.ok:
@@ -119,12 +131,35 @@ def run_check(request: CheckRequest, oracle: Oracle, *, seed: int = 0) -> CheckR
         ):
             worst = measured
             result.sizes, result.case = dict(sizes), case
+    result.extra.update(notes)
+    if worst is not None:
+        result.extra.update(worst.extra)
     if worst is not None and worst.discrepancy is not None:
         d = worst.discrepancy
         result.max_abs, result.max_rel, result.tol_fraction = d.max_abs, d.max_rel, d.tol_fraction
         result.worst = d.where
+    if diagnose and worst is not None and result.status is Status.FAIL:
+        _diagnose(result, worst, ctx, oracle)
     result.duration = time.perf_counter() - start
     return result
+
+
+def _diagnose(result: CheckResult, failed: Measurement, ctx: CheckContext, oracle: Oracle) -> None:
+    """Name the variant of the spec that explains ``failed``, if one does."""
+    if failed.evidence is None or result.check not in DIAGNOSED:
+        return
+    try:
+        found = diagnosis.diagnose(
+            result.check, ctx.spec, oracle.specs, ctx.dtype, failed.evidence, seed=ctx.seed
+        )
+    except Exception as exc:  # the harness's own fault: say so, keep the verdict
+        result.extra["diagnosis"] = {"error": _describe_exception(exc)}
+        return
+    if found is None:
+        return
+    result.extra["diagnosis"] = found.to_dict()
+    if found.matches:
+        result.message += f" — {found.sentence()}"
 
 
 def run_requests(
@@ -133,10 +168,11 @@ def run_requests(
     *,
     seed: int = 0,
     progress: Callable[[CheckRequest, CheckResult], None] | None = None,
+    diagnose: bool = True,
 ) -> Iterator[CheckResult]:
     """Run every request in order, yielding each result as soon as it exists."""
     for request in requests:
-        result = run_check(request, oracle, seed=seed)
+        result = run_check(request, oracle, seed=seed, diagnose=diagnose)
         if progress is not None:
             progress(request, result)
         yield result

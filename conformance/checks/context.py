@@ -5,7 +5,8 @@ discrepancies into a verdict."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -19,13 +20,44 @@ from conformance.typing import Array, Arrays, Sizes
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """What a backend returned on a failing case, kept for the diagnosis.
+
+    :ivar inputs: the case's inputs, in the dtype under test, as the backend got them.
+    :ivar outputs: the backend's forward outputs (numeric check).
+    :ivar cotangents, gradients: the cotangents given to the VJP and the gradients it
+        returned with the right shape and dtype (gradient check); ``misshapen`` those
+        with another shape.
+    """
+
+    case: int
+    sizes: Sizes
+    inputs: Arrays
+    outputs: Arrays | None = None
+    cotangents: Arrays | None = None
+    gradients: Arrays | None = None
+    misshapen: Arrays | None = None
+    """Gradients returned with a shape other than their input's."""
+
+
+@dataclass(frozen=True)
 class Measurement:
-    """The outcome of one check on one case."""
+    """The outcome of one check on one case.
+
+    :ivar extra: plain data for the result's ``extra`` (per-input gradient verdicts, …).
+    :ivar evidence: the backend's answers on a failing case, for the diagnosis; never saved.
+    """
 
     ok: bool
     message: str = ""
     discrepancy: Discrepancy | None = None
     seconds: float | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    evidence: Evidence | None = None
+
+    def with_evidence(self, evidence: Evidence) -> Measurement:
+        """This measurement carrying ``evidence`` when it is a failure, else unchanged."""
+        return self if self.ok else replace(self, evidence=evidence)
 
 
 @dataclass(frozen=True)
@@ -149,7 +181,15 @@ def compare_outputs(
     if problems:
         return verdict_from_problems(ctx, problems, sizes)
     found = [compare(n, outputs[n], reference[n], ctx.tolerance) for n in ctx.spec.outputs]
-    return verdict_from_worst(ctx, found, sizes)
+    measured = verdict_from_worst(ctx, found, sizes)
+    bad = measured.discrepancy
+    others = [d for d in found if not d.ok and d is not bad]
+    if measured.ok or bad is None or not others:
+        return measured
+    also = ", ".join(f"{d.where} ({d.tol_fraction:.3g}× tolerance)" for d in others)
+    right = [d.name for d in found if d.ok]
+    also += f"; right: {', '.join(right)}" if right else ""
+    return replace(measured, message=f"{bad.describe()}; also wrong: {also} {ctx.label(sizes)}")
 
 
 def largest_case(spec: Spec) -> int:

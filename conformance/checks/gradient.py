@@ -1,18 +1,21 @@
-"""The gradient check: a backend's VJP against complex-step derivatives of the oracle."""
+"""The gradient check: a backend's VJP against complex-step derivatives of the oracle.
+
+Every gradient the VJP returns is compared, each input on its own, so that one run names
+every wrong input: a VJP that gets ``W_f`` right and ``x`` wrong says both, and one that
+returns no gradient for ``x`` still has its other gradients checked.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from conformance.checks.compare import Discrepancy, compare
-from conformance.checks.context import (
-    CheckContext,
-    Measurement,
-    verdict_from_problems,
-    verdict_from_worst,
-)
+from conformance.checks.compare import Discrepancy, compare, worst
+from conformance.checks.context import CheckContext, Evidence, Measurement, shape_problems
+from conformance.errors import NotDeclared
 from conformance.spec.draw import case_rng
 from conformance.spec.model import Tolerance
 from conformance.typing import Array, Arrays, Sizes
@@ -23,21 +26,51 @@ DIRECTIONS = 3
 """Random directions per input for the directional gradient check on larger cases."""
 
 
+@dataclass(frozen=True)
+class GradientVerdict:
+    """How one input's gradient compares: its worst element, in units of the tolerance."""
+
+    input: str
+    discrepancy: Discrepancy
+
+    @property
+    def ok(self) -> bool:
+        return self.discrepancy.ok
+
+    def to_dict(self) -> dict[str, Any]:
+        """The plain data kept in the result's ``extra["gradients"]``."""
+        d = self.discrepancy
+        return {
+            "input": self.input,
+            "worst": d.where,
+            "actual": d.actual,
+            "expected": d.expected,
+            "tol_fraction": d.tol_fraction,
+            "ok": d.ok,
+        }
+
+
 def check_gradient(ctx: CheckContext, case: int, sizes: Sizes) -> Measurement:
     """The backend's VJP matches complex-step derivatives of the oracle.
 
     Small cases compare every element of every gradient; larger ones compare
-    ⟨g, v⟩ with uᵀJv along random directions v, one input at a time.
+    ⟨g, v⟩ with uᵀJv along random directions v, one input at a time. Gradients that are
+    missing, misshapen or of the wrong dtype are listed apart; the others are compared.
+    A gradient the kernel does not declare (``Kernel.gradients``) and does not return is
+    listed as not implemented, not as a failure.
     """
     spec, tol = ctx.spec, ctx.spec.gradient_tolerance[ctx.dtype]
     inputs = ctx.inputs(case, sizes)
     cotangents = ctx.cotangents(case, sizes)
     grads = ctx.vjp(inputs, cotangents)
-    problems = []
+    declared = ctx.kernel.gradients
+    missing: list[str] = []
+    undeclared: list[str] = []
+    problems: list[str] = []
+    usable: list[str] = []
     for name in spec.differentiable:
         if name not in grads:
-            returned = ", ".join(map(repr, grads)) or "nothing"
-            problems.append(f"vjp returned no gradient for {name!r} (returned {returned})")
+            (missing if declared is None or name in declared else undeclared).append(name)
             continue
         have, want = np.shape(grads[name]), inputs[name].shape
         if have != want:
@@ -46,15 +79,96 @@ def check_gradient(ctx: CheckContext, case: int, sizes: Sizes) -> Measurement:
             problems.append(
                 f"grad[{name!r}].dtype={np.asarray(grads[name]).dtype}, but should be {ctx.dtype}"
             )
-    if problems:
-        return verdict_from_problems(ctx, problems, sizes)
-    elements = sum(inputs[n].size for n in spec.differentiable)
+        else:
+            usable.append(name)
+    if undeclared and not (usable or missing or problems):
+        raise NotDeclared(
+            f"{ctx.backend.name!r} declares no gradient of {spec.id!r} that it returns"
+        )
+    verdicts = _verdicts(ctx, case, inputs, cotangents, grads, usable, tol)
+    extra: dict[str, Any] = {"gradients": [v.to_dict() for v in verdicts]}
+    if missing or undeclared:
+        extra["missing_gradients"] = missing + undeclared
+    bad = worst([v.discrepancy for v in verdicts])
+    if not (missing or problems) and all(v.ok for v in verdicts):
+        # A pass keeps only what is missing: per-input verdicts would grow every result file.
+        return Measurement(
+            True, discrepancy=bad, extra={k: extra[k] for k in extra if k != "gradients"}
+        )
+    message = _message(ctx, grads, verdicts, missing, undeclared, problems)
+    evidence = Evidence(
+        case, sizes, inputs, outputs=_forward_outputs(ctx, inputs, sizes),
+        cotangents=cotangents, gradients={n: grads[n] for n in usable},
+        misshapen={
+            n: np.asarray(grads[n]) for n in spec.differentiable
+            if n in grads and np.shape(grads[n]) != inputs[n].shape
+        },
+    )  # fmt: skip
+    return Measurement(False, f"{message} {ctx.label(sizes)}", bad, extra=extra, evidence=evidence)
+
+
+def _forward_outputs(ctx: CheckContext, inputs: Arrays, sizes: Sizes) -> dict[str, Array] | None:
+    """The forward outputs on a failing case, so that the diagnosis can tell a wrong
+    backward pass from a wrong forward; None when the forward cannot give them."""
+    try:
+        outputs = ctx.forward(inputs)
+    except Exception:  # the shape and numeric checks report it
+        return None
+    return None if shape_problems(ctx, outputs, sizes) else dict(outputs)
+
+
+def _verdicts(
+    ctx: CheckContext,
+    case: int,
+    inputs: Arrays,
+    cotangents: Arrays,
+    grads: Mapping[str, Array],
+    names: list[str],
+    tol: Tolerance,
+) -> list[GradientVerdict]:
+    """One verdict per input in ``names``: element by element, or along directions."""
+    if not names:
+        return []
+    elements = sum(inputs[n].size for n in ctx.spec.differentiable)
     if elements <= FULL_GRADIENT_LIMIT:
         reference = ctx.reference_vjp(case, inputs, cotangents)
-        found = [compare(f"grad {n}", grads[n], reference[n], tol) for n in spec.differentiable]
-    else:
-        found = _directional(ctx, inputs, cotangents, grads, tol, case)
-    return verdict_from_worst(ctx, found, sizes)
+        return [
+            GradientVerdict(n, compare(f"grad {n}", grads[n], reference[n], tol)) for n in names
+        ]
+    found = _directional(ctx, inputs, cotangents, grads, tol, case)
+    return [GradientVerdict(n, worst(found[n]) or found[n][0]) for n in names]
+
+
+def _message(
+    ctx: CheckContext,
+    grads: Mapping[str, Array],
+    verdicts: list[GradientVerdict],
+    missing: list[str],
+    undeclared: list[str],
+    problems: list[str],
+) -> str:
+    """Every wrong gradient with its worst element, then what is missing, then what is right."""
+    wrong = [v for v in verdicts if not v.ok]
+    right = [v.input for v in verdicts if v.ok]
+    parts = []
+    if wrong:
+        names = ", ".join(repr(v.input) for v in wrong)
+        parts.append(
+            f"wrong gradient for {names} ({len(wrong)} of {len(verdicts)} compared): "
+            + "; ".join(v.discrepancy.describe() for v in wrong)
+        )
+    if missing:
+        returned = ", ".join(map(repr, grads)) or "nothing"
+        parts.append(
+            f"vjp returned no gradient for {', '.join(map(repr, missing))} (returned {returned})"
+        )
+    parts += problems
+    if undeclared:
+        parts.append(f"not implemented: gradient for {', '.join(map(repr, undeclared))}")
+    if right:
+        which = "the other gradients" if wrong else "the gradients compared"
+        parts.append(f"{which} are right ({', '.join(right)})")
+    return "; ".join(parts)
 
 
 def _directional(
@@ -64,7 +178,8 @@ def _directional(
     grads: Mapping[str, Array],
     tol: Tolerance,
     case: int,
-) -> list[Discrepancy]:
+) -> dict[str, list[Discrepancy]]:
+    """⟨g, v⟩ against uᵀJv along ``DIRECTIONS`` seeded directions, per input."""
     directions = _directions(ctx, inputs, case)
     key = ("directional", *ctx._memo_key(case, inputs))
     references = ctx.oracle.memo(
@@ -74,21 +189,30 @@ def _directional(
             for (name, k), v in directions.items()
         },
     )
-    found = []
+    found: dict[str, list[Discrepancy]] = {}
     for name in ctx.spec.differentiable:
+        if name not in grads or np.shape(grads[name]) != np.shape(inputs[name]):
+            continue
         g = np.asarray(grads[name], np.float64)
         for k in range(DIRECTIONS):
             v, expected = directions[name, k], references[name, k]
-            actual = float(np.vdot(g, v))
-            # The inner product sums n terms: scale the elementwise tolerance accordingly.
-            scale = Tolerance(
-                tol.atol * float(np.abs(v).sum()),
-                tol.rtol * float(np.abs(g * v).sum()) / max(abs(expected), 1e-300),
-            )
-            found.append(
-                compare(f"⟨grad {name}, v{k}⟩", np.array(actual), np.array(expected), scale)
+            found.setdefault(name, []).append(
+                compare(
+                    f"⟨grad {name}, v{k}⟩",
+                    np.array(np.vdot(g, v)),
+                    np.array(expected),
+                    inner_product_tolerance(tol, g, v, expected),
+                )
             )
     return found
+
+
+def inner_product_tolerance(tol: Tolerance, g: Array, v: Array, expected: float) -> Tolerance:
+    """The elementwise tolerance scaled to an inner product ⟨g, v⟩ of n terms."""
+    return Tolerance(
+        tol.atol * float(np.abs(v).sum()),
+        tol.rtol * float(np.abs(g * v).sum()) / max(abs(expected), 1e-300),
+    )
 
 
 def _directions(ctx: CheckContext, inputs: Arrays, case: int) -> dict[tuple[str, int], Array]:

@@ -97,8 +97,7 @@ def check_reversal(ctx: CheckContext, case: int, sizes: Sizes) -> Measurement:
     }
     theirs = other.forward(given)
     renamed = [f"{k}={e.source}" for k, e in reversal.inputs.items() if e.source != k]
-    shown = ", ".join(renamed[:3]) + (", …" if len(renamed) > 3 else "")
-    call = f"{ctx.backend.name}'s {reversal.spec}({shown})"
+    call = f"{ctx.backend.name}'s {reversal.spec}({', '.join(renamed)})"
     needed = sorted({n for e in reversal.outputs.values() for n in free_names(e.expr)} - set(sizes))
     problems += [f"{call} returned no {n!r}" for n in needed if n not in theirs]
     if problems:

@@ -4,12 +4,14 @@ inputs left unmodified."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 
 from conformance.checks.compare import compare
 from conformance.checks.context import (
     CheckContext,
+    Evidence,
     Measurement,
     compare_outputs,
     largest_case,
@@ -18,7 +20,7 @@ from conformance.checks.context import (
     verdict_from_worst,
 )
 from conformance.spec.model import Tolerance
-from conformance.typing import Sizes
+from conformance.typing import Arrays, Sizes
 
 TIMING_REPEATS = 5
 
@@ -48,6 +50,8 @@ def check_numeric(ctx: CheckContext, case: int, sizes: Sizes) -> Measurement:
     inputs = ctx.inputs(case, sizes)
     outputs = ctx.forward(inputs)
     measured = compare_outputs(ctx, outputs, ctx.reference(case, inputs), sizes)
+    if not measured.ok and measured.discrepancy is not None:  # shapes right: worth a diagnosis
+        return measured.with_evidence(Evidence(case, sizes, inputs, outputs=dict(outputs)))
     if not measured.ok or case != largest_case(ctx.spec):
         return measured
     times = []
@@ -61,9 +65,14 @@ def check_numeric(ctx: CheckContext, case: int, sizes: Sizes) -> Measurement:
 def check_stability(ctx: CheckContext, case: int, sizes: Sizes) -> Measurement:
     """At saturating inputs (|z| ≈ 1e3) outputs stay finite where the math is, and correct.
 
-    Correct means within the dtype's tolerance with atol scaled by the inputs' magnitude
-    S: a float32 pre-activation summed from terms of size S is only good to about S·eps,
-    which no backend can beat. An overflow, a NaN or a wrong saturation is off by O(1).
+    Stability judges what the numeric check cannot. Finite: an output that is non-finite
+    where the oracle's is finite fails, always. Correct: the outputs at saturation are
+    compared with the oracle only when the backend agrees with it on the same case's
+    ordinary inputs; a backend that is already wrong there (a wrong initial state, a
+    swapped gate) is a numeric failure, and saying so twice would point at a saturation
+    bug that is not there. The comparison scales atol by the inputs' magnitude S: a
+    float32 pre-activation summed from terms of size S is only good to about S·eps,
+    which no backend can beat. An overflow or a wrong saturation is off by O(1).
     """
     inputs = ctx.inputs(case, sizes, domains=ctx.spec.stability)
     with np.errstate(all="ignore"):
@@ -73,18 +82,29 @@ def check_stability(ctx: CheckContext, case: int, sizes: Sizes) -> Measurement:
     for name in [] if problems else ctx.spec.outputs:
         lost = np.isfinite(reference[name]) & ~np.isfinite(np.asarray(outputs[name], np.float64))
         if lost.any():
-            index = [int(i) for i in np.argwhere(lost)[0]]
+            index = tuple(int(i) for i in np.argwhere(lost)[0])
+            at = f"{name}[{', '.join(map(str, index))}]" if index else name
             problems.append(
-                f"{name}{index} = {np.asarray(outputs[name])[tuple(index)]}, but should be finite "
-                f"({reference[name][tuple(index)]:.9g})"
+                f"{at} = {np.asarray(outputs[name])[index]}, but should be finite "
+                f"({reference[name][index]:.9g})"
             )
     if problems:
         return verdict_from_problems(ctx, problems, sizes)
+    ordinary = ctx.inputs(case, sizes)
+    if not compare_outputs(ctx, ctx.forward(ordinary), ctx.reference(case, ordinary), sizes).ok:
+        return Measurement(True, extra={"stability": NOT_COMPARED})
     # Rounding the pre-activations of inputs of size S costs about S·eps: scale atol by S.
     scale = max(1.0, max(float(np.max(np.abs(inputs[n]))) for n in ctx.spec.stability))
     tol = Tolerance(ctx.tolerance.atol * scale, ctx.tolerance.rtol)
     found = [compare(n, outputs[n], reference[n], tol) for n in ctx.spec.outputs]
     return verdict_from_worst(ctx, found, sizes)
+
+
+NOT_COMPARED = (
+    "finite; values at saturation not compared, since the outputs at ordinary inputs "
+    "already differ from the oracle (a numeric failure)"
+)
+"""What a stability pass says when only finiteness could be judged."""
 
 
 def check_invariants(ctx: CheckContext, case: int, sizes: Sizes) -> Measurement:
@@ -115,31 +135,45 @@ def check_invariants(ctx: CheckContext, case: int, sizes: Sizes) -> Measurement:
 
 
 def check_inputs_unmodified(ctx: CheckContext, case: int, sizes: Sizes) -> Measurement:
-    """Neither forward nor VJP writes into the arrays it was given."""
+    """Neither forward nor VJP writes into the arrays it was given.
+
+    Each call gets its own copies, so that the message says which call modified which
+    array, and where: ``vjp modified cotangent 'f' in place (f[0, 2] was 0.25, is 0)``.
+    """
     inputs = ctx.inputs(case, sizes)
     given = {k: v.copy() for k, v in inputs.items()}
     ctx.kernel.forward(given)
-    calls = "forward"
+    problems = _modified("forward", {"input": (inputs, given)})
     if ctx.kernel.vjp is not None:
         cotangents = ctx.cotangents(case, sizes)
+        given = {k: v.copy() for k, v in inputs.items()}
         given_cot = {k: v.copy() for k, v in cotangents.items()}
         ctx.kernel.vjp(given, given_cot)
-        calls = "forward or vjp"
-        changed = [
-            f"cotangent {k!r}"
-            for k in cotangents
-            if not np.array_equal(cotangents[k], given_cot[k], equal_nan=True)
-        ]
-    else:
-        changed = []
-    changed += [
-        f"input {k!r}" for k in inputs if not np.array_equal(inputs[k], given[k], equal_nan=True)
-    ]
-    if changed:
-        return Measurement(
-            False, f"{calls} modified {', '.join(changed)} in place {ctx.label(sizes)}"
+        problems += _modified(
+            "vjp", {"input": (inputs, given), "cotangent": (cotangents, given_cot)}
         )
-    return Measurement(True)
+    return verdict_from_problems(ctx, problems, sizes)
+
+
+def _modified(call: str, arrays: dict[str, tuple[Arrays, Arrays]]) -> list[str]:
+    """``forward modified input 'x' in place (x[0, 2] was 0.53, is 0)``, one per array."""
+    problems = []
+    for kind, (before, after) in arrays.items():
+        for name, was in before.items():
+            now = after[name]
+            if np.array_equal(was, now, equal_nan=True):
+                continue
+            if np.shape(was) != np.shape(now):
+                where = f"shape {np.shape(was)} became {np.shape(now)}"
+            else:
+                changed = was != now
+                if np.issubdtype(np.asarray(was).dtype, np.floating):
+                    changed &= ~(np.isnan(was) & np.isnan(now))
+                index = tuple(int(i) for i in np.argwhere(changed)[0]) if changed.ndim else ()
+                at = f"{name}[{', '.join(map(str, index))}]" if index else name
+                where = f"{at} was {was[index]:.9g}, is {now[index]:.9g}"
+            problems.append(f"{call} modified {kind} {name!r} in place ({where})")
+    return problems
 
 
 def check_batch_independence(ctx: CheckContext, case: int, sizes: Sizes) -> Measurement:
@@ -163,18 +197,29 @@ def check_batch_independence(ctx: CheckContext, case: int, sizes: Sizes) -> Meas
         row = {n: _row(v, ctx.spec.symbols[n].shape, b) for n, v in inputs.items()}
         alone.append({n: np.array(v, copy=True) for n, v in ctx.forward(row).items()})
     batched = [n for n in ctx.spec.outputs if "B" in ctx.spec.symbols[n].shape]
-    found = [
-        compare(
-            f"{name} (row {b} alone vs in the batch)",
-            _row(np.asarray(whole[name]), ctx.spec.symbols[name].shape, b),
-            alone[b][name],
-            ctx.tolerance,
-        )
-        for b in range(sizes["B"])
-        for name in batched
-        if name in alone[b]
-    ]
-    return verdict_from_worst(ctx, found, sizes)
+    found = []
+    for b in range(sizes["B"]):
+        for name in batched:
+            if name not in alone[b]:
+                continue
+            axis = ctx.spec.symbols[name].shape.index("B")
+            d = compare(
+                name, _row(np.asarray(whole[name]), ctx.spec.symbols[name].shape, b),
+                alone[b][name], ctx.tolerance,
+            )  # fmt: skip
+            index = (*d.index[:axis], b, *d.index[axis + 1 :]) if d.index else d.index
+            found.append((replace(d, index=index), b))
+    if not found:
+        return Measurement(True)
+    bad, b = max(found, key=lambda item: item[0].tol_fraction)
+    if bad.ok:
+        return Measurement(True, discrepancy=bad)
+    return Measurement(
+        False,
+        f"{bad.where} = {bad.actual:.9g} in the batch, but {bad.expected:.9g} when row {b} "
+        f"runs alone ({bad.amount()}) {ctx.label(sizes)}",
+        bad,
+    )
 
 
 def _row(value: np.ndarray, shape: tuple[str, ...], b: int) -> np.ndarray:

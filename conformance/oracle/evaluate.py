@@ -30,10 +30,18 @@ T = TypeVar("T")
 class Oracle:
     """Evaluates specs (float64 or complex128) and their reference derivatives."""
 
-    def __init__(self, specs: Mapping[str, Spec], *, memo_size: int = 4096) -> None:
+    def __init__(
+        self,
+        specs: Mapping[str, Spec],
+        *,
+        memo_size: int = 4096,
+        functions: Mapping[str, Callable[..., Any]] | None = None,
+    ) -> None:
+        """:param functions: more functions for the equations, beside the language's own
+            (the diagnosis's variants call some that no spec may)."""
         self.specs = specs
         self.interpreter = Interpreter(
-            {**FUNCTIONS, "scan": scan, "tree": tree},
+            {**FUNCTIONS, "scan": scan, "tree": tree, **(functions or {})},
             {spec_id: SpecFunction(spec, self) for spec_id, spec in specs.items()},
         )
         self._memo: OrderedDict[Hashable, Any] = OrderedDict()

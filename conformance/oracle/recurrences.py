@@ -6,7 +6,7 @@ carrying each role-"state" input through its ``next`` output.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -14,6 +14,14 @@ import numpy as np
 from conformance.errors import EvaluationError
 from conformance.oracle.calls import SpecFunction
 from conformance.typing import Array
+
+CarryRule = Callable[[str, Any, Any], Any]
+"""How a carried state reaches the next step: (state, its initial value, the step's output
+that carries it) → the value the next step gets. The language's ``scan`` carries the
+output itself; the diagnosis tries others (the initial value again, a detached value)."""
+LinkRule = Callable[[str, Any], Any]
+"""How a child's state reaches its parent in a ``tree``: (state, the child's value) → the
+value the parent gets."""
 
 
 def scan(
@@ -28,6 +36,22 @@ def scan(
     :return: every output of ``step`` stacked over time (declared order), then the final
         value of every state (declared order).
     """
+    return scan_carrying(step, None, _scope=_scope, reverse=reverse, **given)
+
+
+scan.takes_scope = True  # type: ignore[attr-defined]
+
+
+def scan_carrying(
+    step: SpecFunction,
+    rule: CarryRule | None,
+    *,
+    _scope: Mapping[str, Any],
+    reverse: bool = False,
+    **given: Any,
+) -> tuple:
+    """:func:`scan`, with each carried state passed on by ``rule`` (None: as the language
+    does, the step's output itself)."""
     if not isinstance(step, SpecFunction):
         raise EvaluationError("scan: the first argument must be a spec, e.g. scan(lstm.cell, ...)")
     spec = step.spec
@@ -48,22 +72,21 @@ def scan(
     if len(lengths) != 1:
         raise EvaluationError(f"scan({spec.id}): sequences of different lengths {sorted(lengths)}")
     steps = range(lengths.pop())
-    carry = {s.name: bound[s.name] for s in states}
+    final = {s.name: bound[s.name] for s in states}
+    carry = dict(final)
     stacked: dict[str, list[Array]] = {o: [] for o in spec.outputs}
     for t in reversed(steps) if reverse else steps:
         inputs = {**bound, **carry, **{n: bound[n][t] for n in sequences}}
         outputs = step.oracle.evaluate(spec, inputs)
         for name in spec.outputs:
             stacked[name].append(outputs[name])
-        carry = {s.name: outputs[str(s.next)] for s in states}
+        final = {s.name: outputs[str(s.next)] for s in states}
+        carry = final if rule is None else {n: rule(n, bound[n], v) for n, v in final.items()}
     order = slice(None, None, -1) if reverse else slice(None)
     return (
         *(np.stack(stacked[o][order]) for o in spec.outputs),
-        *(carry[s.name] for s in states),
+        *(final[s.name] for s in states),
     )
-
-
-scan.takes_scope = True  # type: ignore[attr-defined]
 
 
 def tree(step: SpecFunction, *, _scope: Mapping[str, Any], children: Array, **given: Any) -> tuple:
@@ -79,6 +102,21 @@ def tree(step: SpecFunction, *, _scope: Mapping[str, Any], children: Array, **gi
 
     :return: every output of ``step`` stacked over the internal nodes (declared order).
     """
+    return tree_linking(step, None, _scope=_scope, children=children, **given)
+
+
+tree.takes_scope = True  # type: ignore[attr-defined]
+
+
+def tree_linking(
+    step: SpecFunction,
+    rule: LinkRule | None,
+    *,
+    _scope: Mapping[str, Any],
+    children: Array,
+    **given: Any,
+) -> tuple:
+    """:func:`tree`, with each child's state passed to its parent by ``rule`` (None: as is)."""
     if not isinstance(step, SpecFunction):
         raise EvaluationError("tree: the first argument must be a spec, e.g. tree(slstm.cell, ...)")
     spec = step.spec
@@ -114,15 +152,17 @@ def tree(step: SpecFunction, *, _scope: Mapping[str, Any], children: Array, **gi
         inputs = dict(params)
         for o, (to_left, to_right) in pairs.items():
             inputs[to_left], inputs[to_right] = table[o][left], table[o][right]
+            if rule is not None:
+                inputs[to_left], inputs[to_right] = (
+                    rule(to_left, inputs[to_left]),
+                    rule(to_right, inputs[to_right]),
+                )
         outputs = step.oracle.evaluate(spec, inputs)
         for o in spec.outputs:
             stacked[o].append(outputs[o])
         for o in carried:
             table[o].append(outputs[o])
     return tuple(np.stack(stacked[o]) for o in spec.outputs)
-
-
-tree.takes_scope = True  # type: ignore[attr-defined]
 
 
 def _tree_links(children: Array, leaves: int, where: str) -> list[tuple[int, int]]:

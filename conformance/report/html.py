@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from conformance.report.escape import escape_html, safe_link
-from conformance.report.failures import failure_facts
+from conformance.report.failures import fact_lines, failure_blocks
 from conformance.report.model import BASELINE, LEGEND, Cell, Report
 from conformance.report.text import (
     detail_table,
@@ -100,14 +100,14 @@ def _summary(report: Report) -> str:
 def _failures(report: Report, base_dir: Path | None) -> str:
     machines = len({c.machine for c in report.columns}) > 1
     items = []
-    for result in report.failures:
-        facts = failure_facts(result, machine_label=machines)
+    for facts in failure_blocks(report.failures, machine_label=machines):
         parts = [
             f"<h3>{escape_html(facts.title)}: {escape_html(facts.status)}</h3>",
             f"<p>{escape_html(facts.message)}</p>",
-            f"<p>by how much: {escape_html(facts.amount)}<br>"
-            f"where: <code>{escape_html(facts.where)}</code></p>",
         ]
+        lines = [f"{escape_html(k)}: <code>{escape_html(v)}</code>" for k, v in fact_lines(facts)]
+        if lines:
+            parts.append(f"<p>{'<br>'.join(lines)}</p>")
         if facts.inputs_file:
             shown = relative_to(facts.inputs_file, base_dir) if base_dir else facts.inputs_file
             url = safe_link(facts.inputs_file, base_dir)
@@ -119,7 +119,10 @@ def _failures(report: Report, base_dir: Path | None) -> str:
             parts.append(f"<p>inputs: {target}</p>")
         rerun = facts.rerun or "(no command: backend registered directly)"
         parts.append(f"<p>re-run:</p><pre>{escape_html(rerun)}</pre>")
-        items.append(f'<li class="failure" id="{escape_html(result.id)}">{"".join(parts)}</li>')
+        anchors = "".join(f'<a id="{escape_html(i)}"></a>' for i in facts.ids[1:])
+        items.append(
+            f'<li class="failure" id="{escape_html(facts.ids[0])}">{anchors}{"".join(parts)}</li>'
+        )
     return f'<ol class="failures">{"".join(items)}</ol>'
 
 

@@ -14,7 +14,7 @@ from conformance.report.escape import (
     one_line,
     safe_link,
 )
-from conformance.report.failures import failure_facts
+from conformance.report.failures import fact_lines, failure_blocks
 from conformance.report.model import (
     BASELINE,
     LEGEND,
@@ -177,11 +177,11 @@ def render_terminal(
             _simple(timing_table(report)),
             "",
         ]
-    for number, result in enumerate(report.failures, 1):
-        facts = failure_facts(result, machine_label=len({c.machine for c in report.columns}) > 1)
+    machines = len({c.machine for c in report.columns}) > 1
+    for number, facts in enumerate(failure_blocks(report.failures, machine_label=machines), 1):
         title, message = one_line(facts.title), one_line(facts.message)
         out += [f"{facts.status.upper()} {number}. {title}", f"  {message}"]
-        out += [f"  by how much: {one_line(facts.amount)}", f"  where: {one_line(facts.where)}"]
+        out += [f"  {label}: {one_line(value)}" for label, value in fact_lines(facts)]
         rerun = one_line(facts.rerun) or "(no command: backend registered directly)"
         out.append(f"  re-run: {rerun}")
         if link := _link(facts.inputs_file, base_dir):
@@ -240,12 +240,10 @@ def render_markdown(report: Report, *, base_dir: Path | None = None) -> str:
     if report.failures:
         out += ["### Failures", ""]
     machines = len({c.machine for c in report.columns}) > 1
-    for number, result in enumerate(report.failures, 1):
-        facts = failure_facts(result, machine_label=machines)
+    for number, facts in enumerate(failure_blocks(report.failures, machine_label=machines), 1):
         out += [f"{number}. {bold(facts.title)}: {escape_markdown(facts.status)}  "]
         out += [f"   {escape_markdown(facts.message)}  "]
-        out += [f"   by how much: {escape_markdown(facts.amount)}  "]
-        out += [f"   where: {markdown_code(facts.where)}  "]
+        out += [f"   {label}: {markdown_code(value)}  " for label, value in fact_lines(facts)]
         if shown := _link(facts.inputs_file, base_dir):
             url = safe_link(facts.inputs_file, base_dir)
             out.append(

@@ -15,6 +15,7 @@ import pytest
 from conformance import Backend, Kernel
 from conformance.engine import CheckRequest, run_check
 from conformance.results.model import Status
+from conformance.spec.draw import case_rng, draw_inputs
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
@@ -233,7 +234,8 @@ def test_batch_independence_catches_outputs_that_are_views_of_a_reused_buffer(ch
     assert check_kernel("lstm.forget_gate", "numeric", forward).status is Status.PASS
     result = check_kernel("lstm.forget_gate", "batch_independence", forward)
     assert result.status is Status.FAIL
-    assert "(row 0 alone vs in the batch)" in result.worst
+    assert result.worst.startswith("f[0, ")
+    assert "in the batch, but" in result.message and "when row 0 runs alone" in result.message
 
 
 def test_batch_independence_catches_rows_mixed_only_when_batched(check_kernel):
@@ -244,3 +246,31 @@ def test_batch_independence_catches_rows_mixed_only_when_batched(check_kernel):
     result = check_kernel("lstm.forget_gate", "batch_independence", forward)
     assert result.status is Status.FAIL
     assert result.sizes["B"] > 1
+
+
+def case_inputs(catalog, spec_id: str, case: int = 0, dtype: str = "float64") -> dict:
+    """The inputs every check draws for ``spec_id``'s case ``case`` at seed 0."""
+    spec = catalog.get(spec_id)
+    rng = case_rng(0, spec_id, case, "inputs")
+    return draw_inputs(spec, spec.sizes[case], dtype=dtype, rng=rng)
+
+
+def test_batch_independence_names_the_in_batch_value_at_its_index_in_the_whole_batch(
+    check_kernel, catalog
+):
+    def forward(inputs):
+        f = forget_forward(inputs)["f"]
+        if len(f) > 1:
+            f = f.copy()
+            f[2, 1] += 0.5  # the bug: one element of row 2, only in a batch
+        return {"f": f}
+
+    result = check_kernel("lstm.forget_gate", "batch_independence", forward)
+    assert result.status is Status.FAIL
+    assert result.worst == "f[2, 1]"
+    inputs = case_inputs(catalog, "lstm.forget_gate")
+    batched = forward(inputs)["f"][2, 1]
+    row = {k: v[2:3] if k in ("x", "h_prev") else v for k, v in inputs.items()}
+    alone = forget_forward(row)["f"][0, 1]
+    expected = f"f[2, 1] = {batched:.9g} in the batch, but {alone:.9g} when row 2 runs alone"
+    assert expected in result.message

@@ -112,9 +112,11 @@ def test_reversal_catches_a_sequence_kernel_missing_its_output(oracle, catalog):
     }
     result = check(oracle, catalog, "bilstm.sequence", "reversal", kernels)
     assert result.status is Status.FAIL
-    assert "lstm.sequence(xs=flip(xs), h_0=h_bwd_init, c_0=c_bwd_init, …) returned no 'hs'" in (
-        result.message
+    mapping = (
+        "xs=flip(xs), h_0=h_bwd_init, c_0=c_bwd_init, W_f=W_f_bwd, W_i=W_i_bwd, W_c=W_c_bwd, "
+        "W_o=W_o_bwd, b_f=b_f_bwd, b_i=b_i_bwd, b_c=b_c_bwd, b_o=b_o_bwd"
     )
+    assert f"under-test's lstm.sequence({mapping}) returned no 'hs'" in result.message
 
 
 # --- a sequence kernel that drops the carried state --------------------------------------------

@@ -78,7 +78,9 @@ def test_markdown_report_shows_pass_fail_and_not_implemented(mixed):
     assert "✗ 4.7e+3" in matrix_row and "—" in matrix_row
     assert "| broken " in text and "FAILS" in text
     assert f"   {RERUN}" in text and "```sh" in text
-    assert "where: `f[0, 0], case 0 (B=3, D=5, H=4), seed 0`" in text
+    assert "where: `case 0 (B=3, D=5, H=4), seed 0`" in text  # f[0, 0] is in the message
+    assert "by how much: `max abs err 0.013; max rel err 0.0855; 4.7e+3× the tolerance`" in text
+    assert "tolerance: `atol=1e-06, rtol=1e-05`" in text
 
 
 def test_terminal_report_shows_symbols_timing_and_rerun(mixed):
