@@ -1,4 +1,8 @@
-"""The report as text: a terminal page and a Markdown page, tables drawn by tabulate."""
+"""The report as text: a terminal page and a Markdown page, tables drawn by tabulate.
+
+The terminal page fits a width when given one (:mod:`conformance.report.fit`): the
+front ends pass the terminal's, and a file or a pipe gets whole tables.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from pathlib import Path
 from tabulate import tabulate
 
 from conformance.report.failures import failure_facts
+from conformance.report.fit import fit_table, wrap
 from conformance.report.model import (
     BASELINE,
     LEGEND,
@@ -28,6 +33,7 @@ ANSI = {
 }
 RESET = "\x1b[0m"
 STATUS_COLUMNS = (Status.PASS, Status.FAIL, Status.ERROR, Status.NOT_IMPLEMENTED)
+ALWAYS_COUNTED = (Status.PASS, Status.FAIL)
 
 
 def verdict(summary: Summary) -> str:
@@ -38,17 +44,24 @@ def verdict(summary: Summary) -> str:
 
 
 def summary_table(report: Report) -> tuple[list[str], list[list[object]]]:
-    """Backend, verdict and counts per status."""
-    headers = ["backend", "verdict", *(s.value.replace("_", " ") for s in STATUS_COLUMNS)]
+    """Backend, verdict and counts per status: pass and fail always, the other statuses
+    only where some backend has them (a column of zeros says nothing)."""
+    statuses = [
+        status
+        for status in STATUS_COLUMNS
+        if status in ALWAYS_COUNTED or any(s.counts.get(status) for s in report.summaries)
+    ]
+    headers = ["backend", "verdict", *(s.value.replace("_", " ") for s in statuses)]
     rows = [
-        [
-            s.column.label,
-            verdict(s),
-            *(s.counts.get(status, 0) for status in STATUS_COLUMNS),
-        ]
+        [s.column.label, verdict(s), *(s.counts.get(status, 0) for status in statuses)]
         for s in report.summaries
     ]
     return headers, rows
+
+
+def family_title(family_id: str, title: str) -> str:
+    """``lstm — Long short-term memory``, or the id alone."""
+    return f"{family_id} — {title}" if title else family_id
 
 
 def matrix_table(
@@ -58,7 +71,7 @@ def matrix_table(
     headers = ["spec", *(c.label for c in report.columns)]
     rows: list[list[str]] = []
     for family in report.families:
-        title = f"{family.id} — {family.title}" if family.title else family.id
+        title = family_title(family.id, family.title)
         rows.append([family_row(title), *("" for _ in report.columns)])
         for row in family.rows:
             rows.append([row.spec.id, *(paint(row.cells[c.label]) for c in report.columns)])
@@ -116,16 +129,42 @@ def environment_table(report: Report) -> tuple[list[str], list[list[str]]]:
     return headers, rows
 
 
+def plural(count: int, noun: str, plural_form: str | None = None) -> str:
+    """``1 backend``, ``3 backends``, ``1 failing check``, ``0 specs``."""
+    return f"{count} {noun if count == 1 else plural_form or noun + 's'}"
+
+
 def headline(report: Report) -> str:
+    """``3 backends × 26 specs × float32, float64, seed 0: every backend conforms``."""
     specs = sum(len(f.rows) for f in report.families)
     verdict = (
-        "every backend conforms" if report.conforms else f"{len(report.failures)} failing checks"
+        "every backend conforms"
+        if report.conforms
+        else plural(len(report.failures), "failing check")
     )
     seeds = ", ".join(map(str, report.seeds))
     return (
-        f"{len(report.columns)} backends × {specs} specs × {', '.join(report.dtypes)}, "
-        f"seed {seeds}: {verdict}"
+        f"{plural(len(report.columns), 'backend')} × {plural(specs, 'spec')} × "
+        f"{', '.join(report.dtypes)}, seed {seeds}: {verdict}"
     )
+
+
+def timing_notes(report: Report) -> tuple[str, str]:
+    """The timing table's caption, and what its blank cells mean (empty when there are none).
+
+    The caption names the baseline of the speedups only when the baseline ran.
+    """
+    caption = "Median time per forward call at the largest sizes"
+    if any(c.backend == BASELINE for c in report.columns):
+        caption += f" (in brackets the speedup over {BASELINE} on the same machine)"
+    blank = any(c.label not in t.seconds for t in report.timings for c in report.columns)
+    note = (
+        "A blank cell: no time, since that backend has no passing numeric check there "
+        "(not implemented, failed, or not selected)."
+        if blank
+        else ""
+    )
+    return caption, note
 
 
 def _link(path: str | None, base: Path | None) -> str | None:
@@ -135,42 +174,59 @@ def _link(path: str | None, base: Path | None) -> str | None:
 
 
 def render_terminal(
-    report: Report, *, color: bool = False, detail: bool = False, base_dir: Path | None = None
+    report: Report,
+    *,
+    color: bool = False,
+    detail: bool = False,
+    base_dir: Path | None = None,
+    width: int | None = None,
 ) -> str:
-    """The report for a terminal; ``color`` adds ANSI colours to the cells."""
+    """The report for a terminal; ``color`` adds ANSI colours to the cells, and ``width``
+    fits every table and paragraph into that many columns (None: no limit)."""
 
     def paint(cell: Cell) -> str:
         return f"{ANSI[cell.state]}{cell.text}{RESET}" if color else cell.text
 
-    out = [f"Conformance report: {headline(report)}", ""]
-    out += [_simple(summary_table(report)), ""]
-    out += [LEGEND, _simple(matrix_table(report, paint, lambda t: f"[{t}]")), ""]
+    out = [wrap(f"Conformance report: {headline(report)}", width), ""]
+    out += [fit_table(*summary_table(report), width), ""]
+    headers, rows = matrix_table(report, paint, lambda t: t)
+    out += [wrap(LEGEND, width), fit_table(headers, rows, width, banners=_family_banners(report))]
+    out.append("")
     if detail:
-        out += [_simple(detail_table(report, paint)), ""]
+        out += [fit_table(*detail_table(report, paint), width, keep=2), ""]
     if report.timings:
-        out += [
-            f"Median time per forward call at the largest sizes (speedup over {BASELINE})",
-            _simple(timing_table(report)),
-            "",
-        ]
+        caption, note = timing_notes(report)
+        out += [wrap(caption, width), fit_table(*timing_table(report), width, keep=2)]
+        out += [wrap(note, width), ""] if note else [""]
     for number, result in enumerate(report.failures, 1):
         facts = failure_facts(result, machine_label=len({c.machine for c in report.columns}) > 1)
-        out += [f"{facts.status.upper()} {number}. {facts.title}", f"  {facts.message}"]
-        out += [f"  by how much: {facts.amount}", f"  where: {facts.where}"]
+        out += [
+            wrap(f"{facts.status.upper()} {number}. {facts.title}", width),
+            wrap(f"  {facts.message}", width, "    "),
+        ]
+        out += [
+            wrap(f"  by how much: {facts.amount}", width, "    "),
+            wrap(f"  where: {facts.where}", width, "    "),
+        ]
+        # the command and the path are never wrapped: they are copied and pasted whole
         out.append(f"  re-run: {facts.rerun or '(no command: backend registered directly)'}")
         if link := _link(facts.inputs_file, base_dir):
             out.append(f"  inputs: {link}")
         out.append("")
     for problem in report.plugin_problems:
         name, source, state = problem["name"], problem["source"], problem["state"]
-        out.append(f"plugin {name!r} ({source}) {state}: {problem['reason']}")
-    out += ["", _simple(environment_table(report))]
+        out.append(wrap(f"plugin {name!r} ({source}) {state}: {problem['reason']}", width, "  "))
+    out += ["", fit_table(*environment_table(report), width)]
     return "\n".join(out).rstrip() + "\n"
 
 
-def _simple(table: tuple[list[str], Sequence[Sequence[object]]]) -> str:
-    headers, rows = table
-    return tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True)
+def _family_banners(report: Report) -> dict[int, str]:
+    """Row index → ``[lstm — Long short-term memory]`` for the family rows of the matrix."""
+    banners, index = {}, 0
+    for family in report.families:
+        banners[index] = f"[{family_title(family.id, family.title)}]"
+        index += 1 + len(family.rows)
+    return banners
 
 
 def _md_escape(text: str) -> str:
@@ -194,14 +250,10 @@ def render_markdown(report: Report, *, base_dir: Path | None = None) -> str:
     out += ["<details><summary>Every check kind</summary>", ""]
     out += [table(*detail_table(report, paint)), "", "</details>", ""]
     if report.timings:
-        out += [
-            "### Timing",
-            "",
-            f"Median time per forward call at the largest sizes; "
-            f"in brackets the speedup over `{BASELINE}` on the same machine.",
-            "",
-        ]
+        caption, note = timing_notes(report)
+        out += ["### Timing", "", caption.replace(BASELINE, f"`{BASELINE}`") + ".", ""]
         out += [table(*timing_table(report)), ""]
+        out += [note, ""] if note else []
     if report.failures:
         out += ["### Failures", ""]
     machines = len({c.machine for c in report.columns}) > 1

@@ -42,7 +42,7 @@ def test_pytest_xdist_run_writes_one_complete_result_file(pytester):
     out = pytester.path / "results.json"
     expected = Session.load(Selection(specs=("lstm.forget_gate",))).requests()
     run = pytester.runpytest_subprocess(
-        SUITE, "-n", "2", "--spec", "lstm.forget_gate", "--conformance-json", str(out),
+        SUITE, "-n", "2", "--conformance-spec", "lstm.forget_gate", "--conformance-json", str(out),
         "-p", "no:cacheprovider", "-q",
     )  # fmt: skip
     assert run.ret == 0, run.stdout.str()
@@ -57,8 +57,10 @@ def test_pytest_report_option_writes_the_report_json_and_failing_inputs(pytester
     pytester.makepyfile(forgetful=FORGETFUL_SEQUENCE)
     report, out = pytester.path / "report.md", pytester.path / "r.json"
     run = pytester.runpytest_subprocess(
-        SUITE, "--plugin", "forgetful", "--backend", "forgetful", "--spec", "rnn.*",
-        "--dtype", "float64", "--check", "numeric", "--conformance-report", str(report),
+        SUITE, "--conformance-plugin", "forgetful", "--conformance-backend", "forgetful",
+        "--conformance-spec", "rnn.*",
+        "--conformance-dtype", "float64", "--conformance-check", "numeric",
+        "--conformance-report", str(report),
         "--conformance-json", str(out), "-p", "no:cacheprovider",
     )  # fmt: skip
     assert run.ret == 1
