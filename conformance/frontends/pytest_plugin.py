@@ -188,21 +188,37 @@ def register_once(pluginmanager: pytest.PytestPluginManager) -> None:
         return
     # without the entry point, ``-p conformance`` registers the bare package by that name
     taken = pluginmanager.get_plugin(PLUGIN_NAME) is not None
-    pluginmanager.register(module, __name__ if taken else PLUGIN_NAME)
+    name = __name__ if taken else PLUGIN_NAME
+    if isinstance(pluginmanager.get_plugin(name), _Alias):
+        return
+    pluginmanager.register(module, name)
+
+
+class _Alias:
+    """Holds another name of this plugin (no hooks), so that loading the plugin by that
+    name finds a plugin registered there and stops."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"<alias {self.name!r} of the conformance pytest plugin>"
 
 
 @pytest.hookimpl
 def pytest_plugin_registered(
     plugin: object, plugin_name: str, manager: pytest.PytestPluginManager
 ) -> None:
-    """Once this module is registered, its other names are blocked, so that a second way
-    of loading it (say ``-p conformance.frontends.pytest_plugin`` beside the entry
-    point) finds it loaded instead of failing with "Plugin already registered"."""
+    """Once this module is registered, its other names are taken, so that a second way of
+    loading it (say ``-p conformance.frontends.pytest_plugin`` beside the entry point)
+    finds it loaded instead of failing with "Plugin already registered". They are
+    taken by placeholders, not blocked: ``-p NAME`` unblocks a name before loading it."""
     if plugin is not sys.modules[__name__]:
         return
     for alias in ALIASES:
         if alias != plugin_name and manager.get_plugin(alias) is None:
-            manager.set_blocked(alias)
+            if not manager.is_blocked(alias):
+                manager.register(_Alias(alias), alias)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
