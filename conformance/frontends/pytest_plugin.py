@@ -216,9 +216,9 @@ def pytest_plugin_registered(
     if plugin is not sys.modules[__name__]:
         return
     for alias in ALIASES:
-        if alias != plugin_name and manager.get_plugin(alias) is None:
-            if not manager.is_blocked(alias):
-                manager.register(_Alias(alias), alias)
+        free = manager.get_plugin(alias) is None and not manager.is_blocked(alias)
+        if alias != plugin_name and free:
+            manager.register(_Alias(alias), alias)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
