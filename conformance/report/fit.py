@@ -2,9 +2,10 @@
 
 :func:`fit_table` draws a tabulate ``simple`` table no wider than ``width`` columns
 (no limit when ``width`` is None, as for a file). First the columns of free text
-wrap, down to a floor; then, if the table is still too wide, the columns after the
-first ``keep`` are dealt into several tables, each repeating the key columns, one
-under the other, like a wide data frame. *Banner* rows (a family's title in the
+wrap, down to a floor; then headers wider than their column's cells break in two
+(``numpy-`` over ``vectorized``); then, if the table is still too wide, the columns
+after the first ``keep`` are dealt into several tables, each repeating the key
+columns, one under the other, like a wide data frame. *Banner* rows (a family's title in the
 matrix) are drawn as one line across the table rather than as cells.
 """
 
@@ -85,6 +86,10 @@ def fit_table(
     if width is None or _table_width(headers, cells) <= width:
         return _draw(headers, cells, banners, None, width)
     limits = _wrapped_widths(headers, cells, width, wrap_columns)
+    if _table_width(headers, cells, limits) <= width:
+        return _draw(headers, cells, banners, limits, width)
+    headers = _broken_headers(headers, cells, keep)
+    limits = _wrapped_widths(headers, cells, width, wrap_columns)
     if _table_width(headers, cells, limits) <= width or len(headers) <= keep + 1:
         return _draw(headers, cells, banners, limits, width)
     floors = [_floor(headers, cells, c) if c in wrap_columns else None for c in range(len(headers))]
@@ -97,6 +102,26 @@ def fit_table(
         sub_limits = _wrapped_widths(sub_headers, sub_cells, width, sub_wrap)
         tables.append(_draw(sub_headers, sub_cells, banners, sub_limits, width))
     return "\n\n".join(tables)
+
+
+BREAKS = "-@_ "
+"""Where a header may break: after one of these."""
+
+
+def _broken_headers(headers: Sequence[str], cells: Sequence[Sequence[str]], keep: int) -> list[str]:
+    """Headers after the first ``keep`` that are wider than their cells, broken in two
+    after a ``-``, ``@``, ``_`` or space, as evenly as they can be."""
+    broken = list(headers)
+    for column in range(keep, len(headers)):
+        header = headers[column]
+        cell_width = max([0, *(visible_width(row[column]) for row in cells)])
+        if "\n" in header or visible_width(header) + HEADER_PADDING <= cell_width:
+            continue
+        splits = [i + 1 for i, char in enumerate(header[:-1]) if char in BREAKS]
+        if splits:
+            at = min(splits, key=lambda i: max(len(header[:i].rstrip()), len(header[i:])))
+            broken[column] = f"{header[:at].rstrip()}\n{header[at:]}"
+    return broken
 
 
 def _column_width(headers: Sequence[str], cells: Sequence[Sequence[str]], column: int) -> int:
@@ -191,7 +216,9 @@ def _draw(
     if max_widths and any(max_widths):
         raise ValueError("banner rows need one line per row: do not wrap a table with banners")
     lines = text.split("\n")
-    offset = 2  # the header line and the rule
+    offset = max(h.count("\n") for h in headers) + 2  # the header's lines and the rule
     for index, banner in banners.items():
+        while len(lines) <= offset + index:  # tabulate may drop an empty last row
+            lines.append("")
         lines[offset + index] = cut(banner, width) if width else banner
     return "\n".join(lines)

@@ -216,7 +216,9 @@ def render_terminal(
     for problem in report.plugin_problems:
         name, source, state = problem["name"], problem["source"], problem["state"]
         out.append(wrap(f"plugin {name!r} ({source}) {state}: {problem['reason']}", width, "  "))
-    out += ["", fit_table(*environment_table(report), width)]
+    if out[-1] != "":
+        out.append("")
+    out.append(fit_table(*environment_table(report), width))
     return "\n".join(out).rstrip() + "\n"
 
 

@@ -10,7 +10,7 @@ from conformance.report.model import build_report
 from conformance.report.text import headline, plural, timing_notes
 from conformance.results.model import Status
 
-HEADERS = ["spec", *(f"backend-{i}" for i in range(8))]
+HEADERS = ["spec", *(f"backend{i}" for i in range(8))]  # nowhere to break
 ROWS = [["lstm.forget_gate", *(f"✓ 0.0{i}" for i in range(8))], ["ctc.loss", *("—" * 8)]]
 
 
@@ -37,6 +37,17 @@ def test_fit_table_splits_columns_keeping_the_key_column(width):
     assert shown == HEADERS[1:]  # every backend, once, in order
     for i in range(8):
         assert f"✓ 0.0{i}" in text
+
+
+def test_fit_table_breaks_wide_headers_before_splitting():
+    headers = ["spec", "check", "numpy-loops", "fused-gate", "numpy-vectorized"]
+    rows = [["lstm.forget_gate", "batch_independence", "✓ 0", "✓ 0.016", "✓ 0.016"]]
+    assert visible_width(fit_table(headers, rows, None)) > 80
+    text = fit_table(headers, rows, 80, keep=2)
+    assert "\n\n" not in text and max(visible_width(line) for line in lines_of(text)) <= 80
+    first, second = lines_of(text)[:2]
+    assert first.split() == ["spec", "check", "numpy-", "fused-", "numpy-"]
+    assert second.split() == ["loops", "gate", "vectorized"]
 
 
 def test_fit_table_wraps_free_text_between_words():
