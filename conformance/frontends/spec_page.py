@@ -59,15 +59,18 @@ def spec_page(spec: Spec, catalog: Catalog, width: int | None = None) -> str:
     if spec.latex:
         out += ["", "LaTeX", wrap(f"  {spec.latex}", width, "    ")]
     if spec.invariants:
-        out += ["", "Invariants (checked on the outputs)"]
+        out += ["", wrap("Invariants (checked on the outputs)", width)]
         out += [wrap(f"  {inv.source}", width, "    ") for inv in spec.invariants]
     if spec.stability:
-        out += ["", "Stability domains (replace the normal ones in the stability check)"]
+        out += [
+            "",
+            wrap("Stability domains (replace the normal ones in the stability check)", width),
+        ]
         out += [f"  {name} = {domain}" for name, domain in spec.stability.items()]
     out += _identities(spec, width)
     out += ["", wrap(f"Differentiable: {', '.join(spec.differentiable) or 'none'}", width, "  ")]
 
-    out += ["", "Tolerances (|actual - reference| <= atol + rtol * |reference|)"]
+    out += ["", wrap("Tolerances (|actual - reference| <= atol + rtol * |reference|)", width)]
     tolerances = [
         [kind, dtype, f"{table[dtype].atol:g}", f"{table[dtype].rtol:g}"]
         for kind, table in (("outputs", spec.tolerance), ("gradients", spec.gradient_tolerance))
@@ -100,13 +103,14 @@ def _identities(spec: Spec, width: int | None) -> list[str]:
             f"  split along {spec.chunking.time}; carried: {carry}; "
             f"stacked over time: {', '.join(spec.chunking.stacked)}"
         )
-        out += ["", "Chunking identity (two chunks, the state carried, equal one run)"]
+        out += ["", wrap("Chunking identity (two chunks, the state carried, equal one run)", width)]
         out.append(wrap(text, width, "    "))
     if spec.reversal is not None:
         reversal = spec.reversal
         inputs = ", ".join(f"{name}={e.source}" for name, e in reversal.inputs.items())
         outputs = ", ".join(f"{name}={e.source}" for name, e in reversal.outputs.items())
-        out += ["", f"Reversal identity (the backend's own {reversal.spec} on transformed inputs)"]
+        heading = f"Reversal identity (the backend's own {reversal.spec} on transformed inputs)"
+        out += ["", wrap(heading, width)]
         out.append(wrap(f"  inputs: {inputs}", width, "    "))
         out.append(wrap(f"  outputs: {outputs}", width, "    "))
     return out
