@@ -110,7 +110,8 @@ class ConformanceReporter:
         ]
         if problems:
             write("")
-            headers = ["failing or above half the tolerance", *(c.label for c in report.columns)]
+            write("Specs that fail or pass above half the tolerance:")
+            headers = ["spec", *(c.label for c in report.columns)]
             write(fit_table(headers, problems, width))
             write(wrap(LEGEND, width))
         for path in self.written:

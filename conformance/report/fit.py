@@ -119,7 +119,7 @@ def _broken_headers(headers: Sequence[str], cells: Sequence[Sequence[str]], keep
             continue
         splits = [i + 1 for i, char in enumerate(header[:-1]) if char in BREAKS]
         if splits:
-            at = min(splits, key=lambda i: max(len(header[:i].rstrip()), len(header[i:])))
+            at = min(splits, key=lambda i: (max(len(header[:i].rstrip()), len(header[i:])), -i))
             broken[column] = f"{header[:at].rstrip()}\n{header[at:]}"
     return broken
 
