@@ -12,15 +12,38 @@ Layout conversions for adapters are public too, in :mod:`conformance.layout`.
 The subpackages follow the flow: ``lang`` (the equation language) → ``spec`` (spec
 files) → ``oracle`` → ``checks`` → ``engine`` → ``results`` → ``report``, with
 ``plugins`` (the registry) beside them and ``frontends`` (CLI, pytest) on top.
+
+The names are imported on first use: the package's pytest plugin is loaded in every
+pytest run where the package is installed, and importing it must not import NumPy
+(or anything else) into a project that never runs the suite.
 """
 
 from __future__ import annotations
 
-from conformance.errors import BackendUnavailable
-from conformance.plugins.backend import Backend, BackendRegistry, Kernel
-from conformance.plugins.markers import ENTRY_POINT_GROUP, PROJECT, hookimpl
-from conformance.typing import DTYPES, Array, Arrays
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from conformance.version import __version__
+
+if TYPE_CHECKING:
+    from conformance.errors import BackendUnavailable
+    from conformance.plugins.backend import Backend, BackendRegistry, Kernel
+    from conformance.plugins.markers import ENTRY_POINT_GROUP, PROJECT, hookimpl
+    from conformance.typing import DTYPES, Array, Arrays
+
+_HOMES = {
+    "BackendUnavailable": "conformance.errors",
+    "Backend": "conformance.plugins.backend",
+    "BackendRegistry": "conformance.plugins.backend",
+    "Kernel": "conformance.plugins.backend",
+    "ENTRY_POINT_GROUP": "conformance.plugins.markers",
+    "PROJECT": "conformance.plugins.markers",
+    "hookimpl": "conformance.plugins.markers",
+    "DTYPES": "conformance.typing",
+    "Array": "conformance.typing",
+    "Arrays": "conformance.typing",
+}
+"""Where each public name lives."""
 
 __all__ = [
     "DTYPES",
@@ -35,3 +58,17 @@ __all__ = [
     "__version__",
     "hookimpl",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name from its module the first time it is asked for."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'conformance' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

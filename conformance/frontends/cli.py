@@ -1,4 +1,4 @@
-"""The ``conformance`` command line: ``list``, ``run`` and ``report``.
+"""The ``conformance`` command line: ``list``, ``show``, ``run`` and ``report``.
 
 ``conformance run`` drives the engine without pytest and exits 0 when every
 selected backend conforms, 1 when any check fails or errors, and 2 for usage, spec,
@@ -16,18 +16,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from tabulate import tabulate
-
 from conformance import __version__
 from conformance.checks import CHECKS
 from conformance.engine import run_requests
 from conformance.errors import ConformanceError, PluginError, UsageError
+from conformance.frontends.listing import command_list, command_show
 from conformance.frontends.progress import ProgressBar, wants_progress
 from conformance.frontends.recording import Recorder
 from conformance.frontends.reproduce import inputs_directory, save_failing_inputs
 from conformance.frontends.session import Selection, Session, split_csv
-from conformance.oracle.verify import load_checked_catalog
-from conformance.plugins.registry import BLOCK_ENV_VAR, Registry, load_registry
+from conformance.frontends.spec_sources import SPEC_PATH_ENV_VAR
+from conformance.frontends.terminal import output_width
+from conformance.plugins.registry import BLOCK_ENV_VAR
 from conformance.report import FORMATS, format_for_path, render, write_report
 from conformance.results.environment import MACHINE_ENV_VAR
 from conformance.results.files import load_results, write_results
@@ -51,7 +51,13 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     listing = commands.add_parser("list", help="the specs, check kinds, backends and plugin health")
-    listing.add_argument("--plugin", action="append", metavar="MODULE", help="also load MODULE")
+    listing.add_argument(
+        "--spec", action="append", metavar="PATTERN", help="write out the matching specs in full"
+    )
+    _add_sources(listing)
+    show = commands.add_parser("show", help="one spec in full: symbols, equations, checks")
+    show.add_argument("specs", nargs="+", metavar="ID", help="spec id(s) or glob(s)")
+    _add_sources(show)
 
     run = commands.add_parser("run", help="run the checks and print the report")
     selection = run.add_argument_group("selection (repeat an option or give a comma list)")
@@ -59,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     selection.add_argument("--spec", action="append", metavar="PATTERN", help="spec id glob(s)")
     selection.add_argument("--dtype", action="append", help="float32 and/or float64")
     selection.add_argument("--check", action="append", help=f"check kind(s): {', '.join(CHECKS)}")
-    selection.add_argument("--plugin", action="append", metavar="MODULE", help="load MODULE")
+    _add_sources(selection)
     selection.add_argument("--seed", type=int, default=0, help="seed of every draw (default 0)")
     output = run.add_argument_group("output")
     output.add_argument("--json", type=Path, metavar="PATH", help="write the results as JSON")
@@ -87,6 +93,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_sources(group: argparse._ActionsContainer) -> None:
+    """``--plugin MODULE`` and ``--spec-dir DIR``: what a command loads besides the installed."""
+    group.add_argument(
+        "--plugin", action="append", metavar="MODULE", help="also load MODULE as a plugin"
+    )
+    group.add_argument(
+        "--spec-dir",
+        action="append",
+        metavar="DIR",
+        help=f"also load the spec files in DIR, or the file DIR (and ${SPEC_PATH_ENV_VAR})",
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -110,44 +129,6 @@ def _fail(message: str) -> int:
     return EXIT_USAGE
 
 
-def command_list(args: argparse.Namespace, argv: list[str]) -> int:
-    """Print the specs, check kinds, backends and the health of every plugin."""
-    catalog = load_checked_catalog()
-    registry = load_registry(split_csv(args.plugin))
-    specs = [
-        [s.id, s.title, s.source or catalog.families[s.family].get("source", "")]
-        for s in catalog.specs.values()
-    ]
-    print(f"Specs ({len(specs)})")
-    print(tabulate(specs, headers=["id", "title", "source"], maxcolwidths=[None, 30, 60]))
-    print(f"\nCheck kinds ({len(CHECKS)})")
-    print(tabulate([[k.name, k.description] for k in CHECKS.values()], headers=["check", "what"]))
-    backends = [
-        [b.name, b.version, b.plugin, f"{sum(s in b.kernels for s in catalog.specs)}/{len(specs)}"]
-        for b in registry.backends.values()
-    ]
-    print(f"\nBackends ({len(backends)})")
-    print(
-        tabulate(backends, headers=["backend", "version", "plugin", "specs"])
-        if backends
-        else "none"
-    )
-    states = [h.state for h in registry.health]
-    counts = ", ".join(
-        f"{states.count(s)} {s}" for s in ("loaded", "unavailable", "failed", "blocked")
-    )
-    print(f"\nPlugins ({len(states)} discovered: {counts})")
-    headers = ["plugin", "source", "state", "backends", "reason"]
-    widths = [None, 50, None, None, 60]
-    print(tabulate(_health_rows(registry), headers=headers, maxcolwidths=widths))
-    print(f"\nBlock plugins with {BLOCK_ENV_VAR}=name,name")
-    return EXIT_OK
-
-
-def _health_rows(registry: Registry) -> list[list[str]]:
-    return [[h.name, h.source, h.state, ", ".join(h.backends), h.reason] for h in registry.health]
-
-
 def command_run(args: argparse.Namespace, argv: list[str]) -> int:
     """Run the selected checks, save what was asked, print the report.
 
@@ -162,6 +143,7 @@ def command_run(args: argparse.Namespace, argv: list[str]) -> int:
         checks=split_csv(args.check),
         plugins=split_csv(args.plugin),
         seed=args.seed,
+        spec_dirs=tuple(args.spec_dir or ()),
     )
     if args.report is not None:
         format_for_path(args.report)  # a bad suffix fails now, not after the run
@@ -195,7 +177,14 @@ def command_run(args: argparse.Namespace, argv: list[str]) -> int:
         write_report(args.report, results, detail=args.detail)
     color = args.format == "terminal" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     sys.stdout.write(
-        render(results, args.format, base_dir=Path.cwd(), color=color, detail=args.detail)
+        render(
+            results,
+            args.format,
+            base_dir=Path.cwd(),
+            color=color,
+            detail=args.detail,
+            width=output_width(),
+        )
     )
     if failed:
         raise PluginError(broken_plugins)
@@ -212,8 +201,17 @@ def command_report(args: argparse.Namespace, argv: list[str]) -> int:
         return EXIT_OK
     fmt = args.format or "terminal"
     color = fmt == "terminal" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-    sys.stdout.write(render(results, fmt, base_dir=Path.cwd(), color=color, detail=args.detail))
+    sys.stdout.write(
+        render(
+            results, fmt, base_dir=Path.cwd(), color=color, detail=args.detail, width=output_width()
+        )
+    )
     return EXIT_OK
 
 
-COMMANDS = {"list": command_list, "run": command_run, "report": command_report}
+COMMANDS = {
+    "list": command_list,
+    "show": command_show,
+    "run": command_run,
+    "report": command_report,
+}

@@ -1,10 +1,11 @@
-"""Results out of ``pytest conformance``: one report, also under pytest-xdist.
+"""Results out of the pytest suite: one report, also under pytest-xdist.
 
 Each test attaches its result, encoded as JSON, to its report's ``user_properties``
 (:func:`attach_result`). pytest-xdist ships those reports to the controller, where
-:class:`ConformanceReporter` (registered only on the controller) collects every
-result, saves the failing inputs, writes ``--conformance-json`` and
-``--conformance-report`` once, and prints a short matrix at the end of the run.
+the :class:`ConformanceReporter` (made at the first result, on the controller only)
+collects every result, saves the failing inputs, writes ``--conformance-json`` and
+``--conformance-report`` once, and prints a short matrix at the end of the run,
+fitted to the terminal.
 """
 
 from __future__ import annotations
@@ -15,21 +16,19 @@ import sys
 from pathlib import Path
 
 import pytest
-from tabulate import tabulate
 
-from conformance.errors import ConformanceError, ResultFileError
+from conformance.errors import ResultFileError
+from conformance.frontends.pytest_options import PROPERTY, option
 from conformance.frontends.recording import Recorder
 from conformance.frontends.reproduce import inputs_directory, save_failing_inputs
 from conformance.frontends.session import Session
-from conformance.report import format_for_path, write_report
+from conformance.report import write_report
+from conformance.report.fit import fit_table, wrap
 from conformance.report.model import LEGEND, build_report
-from conformance.report.text import headline, summary_table
+from conformance.report.text import headline, plural, summary_table
 from conformance.results.codec import decode_result, encode_result
 from conformance.results.files import write_results
 from conformance.results.model import CheckResult
-
-PROPERTY = "conformance_result"
-"""Name of the user property that carries a test's result as JSON."""
 
 
 def attach_result(item: pytest.Item, result: CheckResult) -> None:
@@ -37,9 +36,21 @@ def attach_result(item: pytest.Item, result: CheckResult) -> None:
     item.user_properties.append((PROPERTY, json.dumps(encode_result(result), allow_nan=False)))
 
 
-def is_worker(config: pytest.Config) -> bool:
-    """Whether this process is a pytest-xdist worker (results go to the controller)."""
-    return hasattr(config, "workerinput")
+def header_lines(session: Session) -> list[str]:
+    """What the suite checks, said once after collection; plugins that did not load."""
+    specs = session.catalog.select(session.selection.specs)
+    backends = session.registry.select(session.selection.backends)
+    names = ", ".join(b.name for b in backends) or "none"
+    lines = [
+        f"conformance: {plural(len(specs), 'spec')} × {plural(len(backends), 'backend')} "
+        f"({names}), seed {session.selection.seed}"
+    ]
+    lines += [
+        f"conformance: plugin {h.name!r} {h.state}: {h.reason}"
+        for h in session.registry.health
+        if h.state != "loaded"
+    ]
+    return lines
 
 
 class ConformanceReporter:
@@ -47,22 +58,17 @@ class ConformanceReporter:
 
     def __init__(self, config: pytest.Config, session: Session) -> None:
         self.config = config
-        self.json_path: Path | None = _path(config.getoption("--conformance-json"))
-        self.report_path: Path | None = _path(config.getoption("--conformance-report"))
-        if self.report_path is not None:
-            try:
-                format_for_path(self.report_path)
-            except ConformanceError as exc:
-                raise pytest.UsageError(f"conformance: --conformance-report: {exc}") from None
+        self.json_path = _path(option(config, "json"))
+        self.report_path = _path(option(config, "report"))
         command = shlex.join(["pytest", *config.invocation_params.args])
+        machine = option(config, "machine")
         self.recorder = Recorder(
-            session, command=command, machine=config.getoption("--conformance-machine")
+            session, command=command, machine=machine if isinstance(machine, str) else None
         )
         self.written: list[Path] = []
 
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if report.when != "call":  # teardown reports carry the same properties again
-            return
+    def record(self, report: pytest.TestReport) -> None:
+        """Keep the result a test's call report carries."""
         for name, value in report.user_properties:
             if name != PROPERTY:
                 continue
@@ -73,7 +79,8 @@ class ConformanceReporter:
                 continue
             self.recorder.record(result)
 
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+    def finish(self) -> None:
+        """Save the failing inputs, the result file and the report, as asked."""
         if not self.recorder.results or not (self.json_path or self.report_path):
             return
         results = self.recorder.result_set()
@@ -85,16 +92,16 @@ class ConformanceReporter:
         if self.report_path is not None:
             self.written.append(write_report(self.report_path, results))
 
-    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+    def summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         """Per backend: verdict and counts; then only the specs that fail or barely pass."""
         if not self.recorder.results or self.config.get_verbosity() < -1:
             return
         report = build_report(self.recorder.result_set())
+        width = self.config.get_terminal_writer().fullwidth
         write = terminalreporter.write_line
         terminalreporter.write_sep("=", "conformance")
-        write(headline(report))
-        headers, rows = summary_table(report)
-        write(tabulate(rows, headers=headers, disable_numparse=True))
+        write(wrap(headline(report), width))
+        write(fit_table(*summary_table(report), width))
         problems = [
             [row.spec.id, *(row.cells[c.label].text for c in report.columns)]
             for family in report.families
@@ -103,17 +110,16 @@ class ConformanceReporter:
         ]
         if problems:
             write("")
-            headers = [
-                "spec (failing or above half the tolerance)",
-                *(c.label for c in report.columns),
-            ]
-            write(tabulate(problems, headers=headers, disable_numparse=True))
-            write(LEGEND)
+            write("Specs that fail or pass above half the tolerance:")
+            headers = ["spec", *(c.label for c in report.columns)]
+            write(fit_table(headers, problems, width))
+            write(wrap(LEGEND, width))
         for path in self.written:
             write(f"conformance: wrote {path}")
         if not self.written:
-            write("conformance: the full matrix with --conformance-report PATH (.md, .html, .txt)")
+            hint = "conformance: the full matrix with --conformance-report PATH (.md, .html, .txt)"
+            write(wrap(hint, width))
 
 
-def _path(value: str | None) -> Path | None:
-    return Path(value) if value else None
+def _path(value: object) -> Path | None:
+    return Path(value) if isinstance(value, str) and value else None

@@ -65,6 +65,7 @@ class Recorder:
                 "dtypes": list(selection.dtypes),
                 "checks": list(selection.checks),
                 "plugins": list(selection.plugins),
+                **({"spec_dirs": list(selection.spec_dirs)} if selection.spec_dirs else {}),
             },
             plugins=[{**asdict(h), "backends": list(h.backends)} for h in session.registry.health],
         )
@@ -76,7 +77,9 @@ class Recorder:
         result.machine = self.run_info.environment.machine
         result.run_id = self.run_info.id
         result.plugin = backend.plugin if backend is not None else result.plugin
-        result.rerun = rerun_command(result, self.session.registry)
+        result.rerun = rerun_command(
+            result, self.session.registry, self.session.spec_dirs_for(result.spec)
+        )
         spec = self.session.catalog.specs.get(result.spec)
         if spec is not None and result.time_step is None:
             result.time_step = time_step(spec, result.worst)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -28,10 +28,13 @@ TIME_AXIS = "T"
 _WORST = re.compile(r"^(?:grad )?(?P<name>\w+)\[(?P<index>[\d, ]+)\]$")
 
 
-def rerun_command(result: CheckResult, registry: Registry | None = None) -> str:
+def rerun_command(
+    result: CheckResult, registry: Registry | None = None, spec_dirs: Sequence[str] = ()
+) -> str:
     """``conformance run --backend B --spec S --dtype D --check C --seed N [--plugin M]``.
 
-    ``--plugin`` is added when the backend's plugin came from ``--plugin MODULE``;
+    ``--plugin`` is added when the backend's plugin came from ``--plugin MODULE``, and
+    ``--spec-dir DIR`` for each of ``spec_dirs`` (where the spec's file was found);
     empty when the plugin was registered directly and no command line can reach it.
     """
     source = _plugin_source(result.plugin, registry)
@@ -40,6 +43,8 @@ def rerun_command(result: CheckResult, registry: Registry | None = None) -> str:
     args = ["conformance", "run"]
     if source == "--plugin":
         args += ["--plugin", result.plugin]
+    for spec_dir in spec_dirs:
+        args += ["--spec-dir", spec_dir]
     args += ["--backend", result.backend, "--spec", result.spec, "--dtype", result.dtype]
     args += ["--check", result.check, "--seed", str(result.seed)]
     return shlex.join(args)

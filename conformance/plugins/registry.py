@@ -1,10 +1,12 @@
-"""Finding backend plugins and collecting the backends they register.
+"""Finding plugins and collecting the spec files and backends they contribute.
 
 Plugins come from the ``conformance.backends`` entry-point group (the built-ins
 included), from modules named with ``--plugin``, and from objects registered
 directly (tests). ``CONFORMANCE_BLOCK_PLUGINS=name,name`` blocks plugins by name.
-One plugin that fails to import or to register never stops the others: its
-failure is kept in :attr:`Registry.health` and shown by ``conformance list``.
+One plugin that fails to import, to name its spec files or to register never stops
+the others: its failure is kept in :attr:`Registry.health` and shown by
+``conformance list``. The registry only gathers spec paths; loading them is the
+catalog's job, a layer down, called by the front ends.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from importlib import metadata
+from pathlib import Path
 from typing import Literal
 
 import pluggy
@@ -41,12 +44,21 @@ class PluginHealth:
     backends: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class SpecPath:
+    """A spec file, or a folder of them, contributed by a plugin's ``conformance_spec_paths``."""
+
+    plugin: str
+    path: Path
+
+
 @dataclass
 class Registry:
-    """The loaded plugins, their health, and the backends they registered."""
+    """The loaded plugins, their health, the backends they registered and their spec paths."""
 
     backends: dict[str, Backend] = field(default_factory=dict)
     health: list[PluginHealth] = field(default_factory=list)
+    spec_paths: list[SpecPath] = field(default_factory=list)
 
     def select(self, names: Iterable[str] | None) -> list[Backend]:
         """The backends named (all when ``names`` is empty), failing on an unknown name."""
@@ -123,6 +135,20 @@ def load_registry(
     for name, plugin in extra_plugins:
         register(name, "direct", functools.partial(_identity, plugin))
 
+    spec_paths: list[SpecPath] = []
+    for impl in pm.hook.conformance_spec_paths.get_hookimpls():
+        try:
+            paths = _spec_paths(impl.function())
+        except Exception as exc:
+            health[impl.plugin_name] = replace(
+                health[impl.plugin_name],
+                state="failed",
+                reason=f"conformance_spec_paths: {type(exc).__name__}: {exc}",
+            )
+            pm.unregister(impl.plugin)  # a plugin that failed registers no backends either
+            continue
+        spec_paths += [SpecPath(impl.plugin_name, path) for path in paths]
+
     collected = BackendRegistry()
     for impl in pm.hook.conformance_register_backends.get_hookimpls():
         collected._plugin = impl.plugin_name
@@ -143,7 +169,24 @@ def load_registry(
             continue
         added = tuple(sorted(set(collected.backends) - before))
         health[impl.plugin_name] = replace(health[impl.plugin_name], backends=added)
-    return Registry(backends=collected.backends, health=list(health.values()))
+    return Registry(
+        backends=collected.backends, health=list(health.values()), spec_paths=spec_paths
+    )
+
+
+def _spec_paths(returned: object) -> list[Path]:
+    """The paths a ``conformance_spec_paths`` implementation returned, each one existing."""
+    if isinstance(returned, str | os.PathLike) or not isinstance(returned, Iterable):
+        raise PluginError(f"returned {returned!r}, not a list of paths")
+    paths = []
+    for item in returned:
+        if not isinstance(item, str | os.PathLike):
+            raise PluginError(f"returned {item!r}, which is not a path")
+        path = Path(item)
+        if not path.exists():
+            raise PluginError(f"spec path {str(path)!r} does not exist")
+        paths.append(path)
+    return paths
 
 
 def _identity(plugin: object) -> object:

@@ -41,13 +41,14 @@ def render(
     base_dir: Path | None = None,
     color: bool = False,
     detail: bool = False,
+    width: int | None = None,
 ) -> str:
-    """``results`` drawn as ``fmt`` (one of :data:`FORMATS`)."""
+    """``results`` drawn as ``fmt`` (one of :data:`FORMATS`); the terminal page fits ``width``."""
     if fmt == "json":
         return dumps(results.to_json())
     report = build_report(results)
     if fmt == "terminal":
-        return render_terminal(report, color=color, detail=detail, base_dir=base_dir)
+        return render_terminal(report, color=color, detail=detail, base_dir=base_dir, width=width)
     if fmt == "markdown":
         return render_markdown(report, base_dir=base_dir)
     if fmt == "html":

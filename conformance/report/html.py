@@ -17,6 +17,7 @@ from conformance.report.text import (
     environment_table,
     headline,
     summary_table,
+    timing_notes,
     timing_table,
 )
 from conformance.results.files import relative_to
@@ -140,12 +141,14 @@ def render_html(report: Report, *, base_dir: Path | None = None) -> str:
         "</details>",
     ]
     if report.timings:
+        caption, note = timing_notes(report)
+        caption = escape_html(caption).replace(BASELINE, f"<code>{BASELINE}</code>")
         body += [
             "<h2>Timing</h2>",
-            f"<p>Median time per forward call at the largest sizes; in brackets the speedup "
-            f"over <code>{BASELINE}</code> on the same machine.</p>",
+            f"<p>{caption}.</p>",
             _table(*timing_table(report), css="timing"),
         ]
+        body += [f'<p class="note">{escape_html(note)}</p>'] if note else []
     if report.failures:
         body += ["<h2>Failures</h2>", _failures(report, base_dir)]
     if report.plugin_problems:

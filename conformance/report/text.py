@@ -1,4 +1,8 @@
-"""The report as text: a terminal page and a Markdown page, tables drawn by tabulate."""
+"""The report as text: a terminal page and a Markdown page, tables drawn by tabulate.
+
+The terminal page fits a width when given one (:mod:`conformance.report.fit`): the
+front ends pass the terminal's, and a file or a pipe gets whole tables.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from conformance.report.escape import (
     safe_link,
 )
 from conformance.report.failures import fact_lines, failure_blocks
+from conformance.report.fit import fit_table, wrap
 from conformance.report.model import (
     BASELINE,
     LEGEND,
@@ -35,6 +40,7 @@ ANSI = {
 }
 RESET = "\x1b[0m"
 STATUS_COLUMNS = (Status.PASS, Status.FAIL, Status.ERROR, Status.NOT_IMPLEMENTED)
+ALWAYS_COUNTED = (Status.PASS, Status.FAIL)
 
 
 def verdict(summary: Summary) -> str:
@@ -45,14 +51,16 @@ def verdict(summary: Summary) -> str:
 
 
 def summary_table(report: Report) -> tuple[list[str], list[list[object]]]:
-    """Backend, verdict and counts per status."""
-    headers = ["backend", "verdict", *(s.value.replace("_", " ") for s in STATUS_COLUMNS)]
+    """Backend, verdict and counts per status: pass and fail always, the other statuses
+    only where some backend has them (a column of zeros says nothing)."""
+    statuses = [
+        status
+        for status in STATUS_COLUMNS
+        if status in ALWAYS_COUNTED or any(s.counts.get(status) for s in report.summaries)
+    ]
+    headers = ["backend", "verdict", *(s.value.replace("_", " ") for s in statuses)]
     rows = [
-        [
-            s.column.label,
-            verdict(s),
-            *(s.counts.get(status, 0) for status in STATUS_COLUMNS),
-        ]
+        [s.column.label, verdict(s), *(s.counts.get(status, 0) for status in statuses)]
         for s in report.summaries
     ]
     return headers, rows
@@ -60,6 +68,11 @@ def summary_table(report: Report) -> tuple[list[str], list[list[object]]]:
 
 def _same(text: str) -> str:
     return text
+
+
+def family_title(family_id: str, title: str) -> str:
+    """``lstm — Long short-term memory``, or the id alone."""
+    return f"{family_id} — {title}" if title else family_id
 
 
 def matrix_table(
@@ -75,7 +88,7 @@ def matrix_table(
     headers = ["spec", *(c.label for c in report.columns)]
     rows: list[list[str]] = []
     for family in report.families:
-        title = f"{family.id} — {family.title}" if family.title else family.id
+        title = family_title(family.id, family.title)
         rows.append([family_row(title), *("" for _ in report.columns)])
         for row in family.rows:
             rows.append([name(row.spec.id), *(paint(row.cells[c.label]) for c in report.columns)])
@@ -135,16 +148,42 @@ def environment_table(report: Report) -> tuple[list[str], list[list[str]]]:
     return headers, rows
 
 
+def plural(count: int, noun: str, plural_form: str | None = None) -> str:
+    """``1 backend``, ``3 backends``, ``1 failing check``, ``0 specs``."""
+    return f"{count} {noun if count == 1 else plural_form or noun + 's'}"
+
+
 def headline(report: Report) -> str:
+    """``3 backends × 26 specs × float32, float64, seed 0: every backend conforms``."""
     specs = sum(len(f.rows) for f in report.families)
     verdict = (
-        "every backend conforms" if report.conforms else f"{len(report.failures)} failing checks"
+        "every backend conforms"
+        if report.conforms
+        else plural(len(report.failures), "failing check")
     )
     seeds = ", ".join(map(str, report.seeds))
     return (
-        f"{len(report.columns)} backends × {specs} specs × {', '.join(report.dtypes)}, "
-        f"seed {seeds}: {verdict}"
+        f"{plural(len(report.columns), 'backend')} × {plural(specs, 'spec')} × "
+        f"{', '.join(report.dtypes)}, seed {seeds}: {verdict}"
     )
+
+
+def timing_notes(report: Report) -> tuple[str, str]:
+    """The timing table's caption, and what its blank cells mean (empty when there are none).
+
+    The caption names the baseline of the speedups only when the baseline ran.
+    """
+    caption = "Median time per forward call at the largest sizes"
+    if any(c.backend == BASELINE for c in report.columns):
+        caption += f" (in brackets the speedup over {BASELINE} on the same machine)"
+    blank = any(c.label not in t.seconds for t in report.timings for c in report.columns)
+    note = (
+        "A blank cell: no time, since that backend has no passing numeric check there "
+        "(not implemented, failed, or not selected)."
+        if blank
+        else ""
+    )
+    return caption, note
 
 
 def _link(path: str | None, base: Path | None) -> str | None:
@@ -154,9 +193,15 @@ def _link(path: str | None, base: Path | None) -> str | None:
 
 
 def render_terminal(
-    report: Report, *, color: bool = False, detail: bool = False, base_dir: Path | None = None
+    report: Report,
+    *,
+    color: bool = False,
+    detail: bool = False,
+    base_dir: Path | None = None,
+    width: int | None = None,
 ) -> str:
-    """The report for a terminal; ``color`` adds ANSI colours to the cells.
+    """The report for a terminal; ``color`` adds ANSI colours to the cells, and ``width``
+    fits every table and paragraph into that many columns (None: no limit).
 
     Control characters in strings from the results (a kernel's message holding an escape
     sequence) are shown as spaces: only the report's own colours reach the terminal.
@@ -165,23 +210,35 @@ def render_terminal(
     def paint(cell: Cell) -> str:
         return f"{ANSI[cell.state]}{one_line(cell.text)}{RESET}" if color else one_line(cell.text)
 
-    out = [f"Conformance report: {one_line(headline(report))}", ""]
-    out += [_simple(summary_table(report)), ""]
-    matrix = matrix_table(report, paint, lambda t: f"[{one_line(t)}]", one_line)
-    out += [LEGEND, _simple(matrix, painted=True), ""]
+    out = [wrap(f"Conformance report: {one_line(headline(report))}", width), ""]
+    out += [fit_table(*_one_line_table(summary_table(report)), width), ""]
+    headers, rows = matrix_table(report, paint, lambda t: t, one_line)
+    headers = [one_line(h) for h in headers]
+    out += [wrap(LEGEND, width), fit_table(headers, rows, width, banners=_family_banners(report))]
+    out.append("")
     if detail:
-        out += [_simple(detail_table(report, paint, one_line), painted=True), ""]
+        d_headers, d_rows = detail_table(report, paint, one_line)
+        d_headers = [one_line(h) for h in d_headers]
+        out += [fit_table(d_headers, d_rows, width, keep=2), ""]
     if report.timings:
+        caption, note = timing_notes(report)
         out += [
-            f"Median time per forward call at the largest sizes (speedup over {BASELINE})",
-            _simple(timing_table(report)),
-            "",
+            wrap(caption, width),
+            fit_table(*_one_line_table(timing_table(report)), width, keep=2),
         ]
+        out += [wrap(note, width), ""] if note else [""]
     machines = len({c.machine for c in report.columns}) > 1
     for number, facts in enumerate(failure_blocks(report.failures, machine_label=machines), 1):
         title, message = one_line(facts.title), one_line(facts.message)
-        out += [f"{facts.status.upper()} {number}. {title}", f"  {message}"]
-        out += [f"  {label}: {one_line(value)}" for label, value in fact_lines(facts)]
+        out += [
+            wrap(f"{facts.status.upper()} {number}. {title}", width),
+            wrap(f"  {message}", width, "    "),
+        ]
+        out += [
+            wrap(f"  {label}: {one_line(value)}", width, "    ")
+            for label, value in fact_lines(facts)
+        ]
+        # the command and the path are never wrapped: they are copied and pasted whole
         rerun = one_line(facts.rerun) or "(no command: backend registered directly)"
         out.append(f"  re-run: {rerun}")
         if link := _link(facts.inputs_file, base_dir):
@@ -189,17 +246,29 @@ def render_terminal(
         out.append("")
     for problem in report.plugin_problems:
         name, source, state = (one_line(problem[k]) for k in ("name", "source", "state"))
-        out.append(f"plugin {name!r} ({source}) {state}: {one_line(problem['reason'])}")
-    out += ["", _simple(environment_table(report))]
+        reason = one_line(problem["reason"])
+        out.append(wrap(f"plugin {name!r} ({source}) {state}: {reason}", width, "  "))
+    if out[-1] != "":
+        out.append("")
+    out.append(fit_table(*_one_line_table(environment_table(report)), width))
     return "\n".join(out).rstrip() + "\n"
 
 
-def _simple(table: tuple[list[str], Sequence[Sequence[object]]], *, painted: bool = False) -> str:
-    """A plain table; its cells are made one line each unless ``painted`` already did."""
+def _one_line_table(
+    table: tuple[list[str], Sequence[Sequence[object]]],
+) -> tuple[list[str], list[list[str]]]:
+    """A table whose cells from the results are made one line each (no control characters)."""
     headers, rows = table
-    cells = rows if painted else [[one_line(v) for v in row] for row in rows]
-    head = [one_line(h) for h in headers]
-    return tabulate(cells, headers=head, tablefmt="simple", disable_numparse=True)
+    return [one_line(h) for h in headers], [[one_line(str(v)) for v in row] for row in rows]
+
+
+def _family_banners(report: Report) -> dict[int, str]:
+    """Row index → ``[lstm — Long short-term memory]`` for the family rows of the matrix."""
+    banners, index = {}, 0
+    for family in report.families:
+        banners[index] = f"[{one_line(family_title(family.id, family.title))}]"
+        index += 1 + len(family.rows)
+    return banners
 
 
 def render_markdown(report: Report, *, base_dir: Path | None = None) -> str:
@@ -229,14 +298,10 @@ def render_markdown(report: Report, *, base_dir: Path | None = None) -> str:
     detail = detail_table(report, paint, escape_markdown)
     out += [table(*detail, escaped=True), "", "</details>", ""]
     if report.timings:
-        out += [
-            "### Timing",
-            "",
-            f"Median time per forward call at the largest sizes; "
-            f"in brackets the speedup over `{BASELINE}` on the same machine.",
-            "",
-        ]
+        caption, note = timing_notes(report)
+        out += ["### Timing", "", caption.replace(BASELINE, f"`{BASELINE}`") + ".", ""]
         out += [table(*timing_table(report)), ""]
+        out += [note, ""] if note else []
     if report.failures:
         out += ["### Failures", ""]
     machines = len({c.machine for c in report.columns}) > 1

@@ -1,4 +1,4 @@
-"""The catalog: every loaded spec by id, and where the shipped spec files are."""
+"""The catalog: every loaded spec by id, and where spec files are found."""
 
 from __future__ import annotations
 
@@ -47,3 +47,19 @@ def default_spec_paths() -> list[Path]:
     """The TOML files shipped in the ``specs`` package, sorted by name."""
     root = resources.files("specs")
     return sorted(Path(str(p)) for p in root.iterdir() if p.name.endswith(".toml"))
+
+
+def spec_files(path: Path | str) -> list[Path]:
+    """The spec files at ``path``: the file itself, or a folder's ``*.toml`` sorted by name.
+
+    A SpecError names a path that does not exist, or a folder without spec files.
+    """
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix == ".toml" and p.is_file())
+        if not files:
+            raise SpecError("no *.toml spec files in this folder", file=str(path))
+        return files
+    if not path.exists():
+        raise SpecError("no such file or folder", file=str(path))
+    return [path]

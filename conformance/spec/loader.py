@@ -88,7 +88,7 @@ def _load_file(path: Path, catalog: Catalog) -> None:
     check_keys(data, _TOP_KEYS, file, "")
     family = require(data, "family", dict, file, "")
     check_keys(family, _FAMILY_KEYS, file, "family")
-    family_id = require(family, "id", str, file, "family")
+    require(family, "id", str, file, "family")
     defaults = data.get("defaults", {})
     check_keys(defaults, _DEFAULT_KEYS, file, "defaults")
     symbols = {
@@ -98,13 +98,30 @@ def _load_file(path: Path, catalog: Catalog) -> None:
     specs = data.get("spec", [])
     if not isinstance(specs, list) or not specs:
         raise SpecError("no [[spec]] tables", file=file, hint="add at least one [[spec]]")
-    catalog.families[family_id] = {**family, "file": file}
+    _add_family(catalog, family, file)
     for index, table in enumerate(specs):
         spec = _spec(table, family, defaults, symbols, file, index)
         if spec.id in catalog.specs:
             other = catalog.specs[spec.id].file
             raise SpecError(f"duplicate spec id {spec.id!r} (also in {other})", file=file)
         catalog.specs[spec.id] = spec
+
+
+def _add_family(catalog: Catalog, family: dict[str, Any], file: str) -> None:
+    """A new family, or more specs for one already loaded (whose title and source stay)."""
+    known = catalog.families.get(family["id"])
+    if known is None:
+        catalog.families[family["id"]] = {**family, "file": file}
+        return
+    for key in sorted(set(family) - {"id"}):
+        if family[key] != known.get(key):
+            raise SpecError(
+                f"{key} = {family[key]!r}, but family {family['id']!r} is already defined in "
+                f"{known['file']}",
+                file=file,
+                field="family",
+                hint="a file that adds specs to a loaded family gives only its [family] id",
+            )
 
 
 def _spec(

@@ -296,4 +296,4 @@ def test_progress_bar_draws_only_when_enabled(capsys):
     quiet = io.StringIO()
     ProgressBar(2, enabled=False, stream=quiet).update(request, result)
     assert quiet.getvalue() == ""
-    assert not wants_progress(io.StringIO(), io.StringIO())
+    assert not wants_progress(io.StringIO())  # stderr not a terminal: no progress

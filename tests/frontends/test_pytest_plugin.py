@@ -42,7 +42,7 @@ def test_pytest_xdist_run_writes_one_complete_result_file(pytester):
     out = pytester.path / "results.json"
     expected = Session.load(Selection(specs=("lstm.forget_gate",))).requests()
     run = pytester.runpytest_subprocess(
-        SUITE, "-n", "2", "--spec", "lstm.forget_gate", "--conformance-json", str(out),
+        SUITE, "-n", "2", "--conformance-spec", "lstm.forget_gate", "--conformance-json", str(out),
         "-p", "no:cacheprovider", "-q",
     )  # fmt: skip
     assert run.ret == 0, run.stdout.str()
@@ -57,8 +57,10 @@ def test_pytest_report_option_writes_the_report_json_and_failing_inputs(pytester
     pytester.makepyfile(forgetful=FORGETFUL_SEQUENCE)
     report, out = pytester.path / "report.md", pytester.path / "r.json"
     run = pytester.runpytest_subprocess(
-        SUITE, "--plugin", "forgetful", "--backend", "forgetful", "--spec", "rnn.*",
-        "--dtype", "float64", "--check", "numeric", "--conformance-report", str(report),
+        SUITE, "--conformance-plugin", "forgetful", "--conformance-backend", "forgetful",
+        "--conformance-spec", "rnn.*",
+        "--conformance-dtype", "float64", "--conformance-check", "numeric",
+        "--conformance-report", str(report),
         "--conformance-json", str(out), "-p", "no:cacheprovider",
     )  # fmt: skip
     assert run.ret == 1
@@ -89,3 +91,60 @@ def test_pytest_report_with_an_unknown_suffix_is_a_usage_error(pytester):
     )
     assert run.ret == pytest.ExitCode.USAGE_ERROR
     run.stderr.fnmatch_lines(["*cannot tell the report format of 'report.pdf'*"])
+
+
+@pytest.fixture
+def checkout_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Subprocess runs import this checkout's harness, not whatever else is installed."""
+    monkeypatch.setenv("PYTHONPATH", str(Path(SUITE).parent))
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--conformance-backend", "nope"], "unknown backend(s) nope; registered:"),
+        (["--conformance-spec", "gru.*"], "no spec matches 'gru.*'"),
+        (["--conformance-spec-dir", "no-such-dir"], "--spec-dir no-such-dir: no-such-dir:"),
+        (["-n", "2", "--conformance-backend", "nope"], "unknown backend(s) nope; registered:"),
+    ],
+    ids=["backend", "spec", "spec-dir", "xdist"],
+)
+def test_pytest_selection_that_checks_nothing_is_one_usage_error(
+    pytester, checkout_first, args, message
+):
+    run = pytester.runpytest_subprocess(SUITE, *args, "-p", "no:cacheprovider")
+    assert run.ret == pytest.ExitCode.USAGE_ERROR, run.stdout.str() + run.stderr.str()
+    errors = [line for line in run.stderr.lines if line.startswith("ERROR: conformance:")]
+    assert len(errors) == 1 and message in errors[0], run.stderr.str()
+    assert "INTERNALERROR" not in run.stdout.str() + run.stderr.str()
+
+
+def test_pytest_old_option_names_are_gone(pytester, checkout_first):
+    run = pytester.runpytest_subprocess(SUITE, "--backend", "numpy-loops", "-p", "no:cacheprovider")
+    assert run.ret == pytest.ExitCode.USAGE_ERROR
+    run.stderr.fnmatch_lines(["*unrecognized arguments: --backend*"])
+
+
+def test_pytest_suite_says_what_it_checks_once_collected(pytester, checkout_first):
+    run = pytester.runpytest_subprocess(
+        SUITE, "--conformance-spec", "lstm.cell,lstm.hidden_state", "--conformance-backend",
+        "fused-gate", "--conformance-check", "shape", "-p", "no:cacheprovider",
+        "-p", "conformance.frontends.pytest_plugin",  # beside the checkout's conftest
+    )  # fmt: skip
+    assert run.ret == 0, run.stdout.str() + run.stderr.str()
+    run.stdout.fnmatch_lines(  # 2 specs × shape × 2 dtypes, and 3 plugins load
+        ["collected 7 items", "conformance: 2 specs × 1 backend (fused-gate), seed 0"]
+    )
+    assert "already registered" not in run.stdout.str() + run.stderr.str()
+
+
+def test_pytest_in_a_project_without_the_suite_shows_nothing_of_it(pytester, checkout_first):
+    pytester.makepyfile(test_theirs="def test_one():\n    pass\n")
+    plain = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    loaded = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-p", "conformance.frontends.pytest_plugin"
+    )
+    assert plain.ret == loaded.ret == 0
+    for run in (plain, loaded):
+        run.stdout.fnmatch_lines(["collected 1 item", "*= 1 passed in *"])
+    assert "conformance" not in loaded.stdout.str() + loaded.stderr.str()

@@ -155,7 +155,6 @@ def test_select_without_names_returns_every_backend():
     assert [b.name for b in registry.select([])] == list(registry.backends)
 
 
-
 def test_a_plugin_whose_framework_is_missing_is_unavailable_not_failed(plugin_dir: Path):
     write_module(
         plugin_dir,
@@ -180,3 +179,57 @@ def test_a_plugin_whose_framework_is_missing_is_unavailable_not_failed(plugin_di
     assert health["late"].state == "unavailable", health["late"]
     assert health["late"].reason == "otherframe is not installed"
     assert registry.backends == {}
+
+
+# --- spec files contributed by plugins ----------------------------------------------------------
+
+
+class SpecPlugin:
+    """A plugin contributing spec paths, and a backend to show it stays or goes with them."""
+
+    def __init__(self, paths, name="with-specs"):
+        self.paths, self.name = paths, name
+
+    @hookimpl
+    def conformance_spec_paths(self):
+        if isinstance(self.paths, Exception):
+            raise self.paths
+        return self.paths
+
+    @hookimpl
+    def conformance_register_backends(self, register):
+        register.add(Backend(self.name, {}))
+
+
+def test_spec_paths_hook_collects_each_plugins_paths(tmp_path: Path):
+    (tmp_path / "mine.toml").write_text("")
+    (tmp_path / "more").mkdir()
+    registry = load_registry(
+        extra_plugins=[("mine", SpecPlugin([tmp_path / "mine.toml", str(tmp_path / "more")]))],
+        use_entry_points=False,
+    )
+    assert [(s.plugin, s.path) for s in registry.spec_paths] == [
+        ("mine", tmp_path / "mine.toml"),
+        ("mine", tmp_path / "more"),
+    ]
+    assert registry.health[0].state == "loaded" and "with-specs" in registry.backends
+
+
+@pytest.mark.parametrize(
+    ("paths", "reason"),
+    [
+        (["/no/such/specs"], "conformance_spec_paths: PluginError: spec path '/no/such/specs' "
+                             "does not exist"),
+        ("specs/", "returned 'specs/', not a list of paths"),
+        ([42], "returned 42, which is not a path"),
+        (RuntimeError("no data files"), "conformance_spec_paths: RuntimeError: no data files"),
+    ],
+    ids=["missing", "a-string", "not-a-path", "raises"],
+)  # fmt: skip
+def test_spec_paths_hook_failure_fails_that_plugin_only(paths, reason):
+    registry = load_registry(extra_plugins=[("bad", SpecPlugin(paths, "bad-backend"))], environ={})
+    health = {h.name: h for h in registry.health}
+    assert health["bad"].state == "failed" and reason in health["bad"].reason
+    assert "bad-backend" not in registry.backends  # a failed plugin registers nothing
+    assert registry.spec_paths == []
+    assert "numpy-vectorized" in registry.backends

@@ -9,7 +9,7 @@ import pytest
 
 from conformance.errors import SpecError
 from conformance.oracle.verify import load_checked_catalog
-from conformance.spec.catalog import Catalog, default_spec_paths
+from conformance.spec.catalog import Catalog, default_spec_paths, spec_files
 from conformance.spec.loader import load_catalog
 
 LSTM_IDS = [
@@ -496,3 +496,47 @@ def test_load_catalog_differentiable_not_a_list_names_the_key(write) -> None:
     path = write(mutate('outputs = ["f"]', 'outputs = ["f"]\ndifferentiable = "x"'))
     with pytest.raises(SpecError, match=error_pattern(path, "differentiable = 'x' should be")):
         load_checked_catalog([path])
+
+
+# --- spec files from elsewhere: more specs for a loaded family, folders of files ----------------
+
+MORE_MINI = mutate(
+    'title = "A minimal family"\n', "", mutate('id = "mini.gate"', 'id = "mini.other_gate"')
+)
+"""A second file that adds a spec to the ``mini`` family: its [family] gives only the id."""
+
+
+def test_load_catalog_second_file_adds_specs_to_a_loaded_family(write) -> None:
+    catalog = load_catalog([write(MINIMAL, "a.toml"), write(MORE_MINI, "b.toml")])
+    assert [s for s in catalog.specs if s.startswith("mini.")] == ["mini.gate", "mini.other_gate"]
+    assert catalog.families["mini"]["title"] == "A minimal family"
+    assert catalog.specs["mini.other_gate"].file.endswith("b.toml")
+
+
+def test_load_catalog_second_file_may_not_retitle_a_loaded_family(write) -> None:
+    first = write(MINIMAL, "a.toml")
+    second = write(mutate('id = "mini.gate"', 'id = "mini.other_gate"', MINIMAL.replace(
+        "A minimal family", "Another title")), "b.toml")  # fmt: skip
+    with pytest.raises(
+        SpecError,
+        match=error_pattern(second, "family: title = 'Another title', but family 'mini' is "
+                            "already defined in ") + r".*a\.toml.*gives only its \[family\] id",
+    ):  # fmt: skip
+        load_catalog([first, second])
+
+
+def test_spec_files_of_a_folder_are_its_toml_files_by_name(tmp_path: Path) -> None:
+    for name in ("b.toml", "a.toml", "notes.txt"):
+        (tmp_path / name).write_text("")
+    assert [p.name for p in spec_files(tmp_path)] == ["a.toml", "b.toml"]
+    assert spec_files(tmp_path / "b.toml") == [tmp_path / "b.toml"]
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [("missing", "no such file or folder"), ("empty", "no *.toml spec files in this folder")],
+)
+def test_spec_files_names_a_path_without_spec_files(tmp_path: Path, name, message) -> None:
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(SpecError, match=re.escape(f"{tmp_path / name}: {message}")):
+        spec_files(tmp_path / name)
