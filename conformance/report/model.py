@@ -153,13 +153,20 @@ def cell_of(results: Iterable[CheckResult]) -> Cell:
     results = list(results)
     if not results:
         return Cell("na", "", detail="not run")
-    bad = [r for r in results if r.status in (Status.FAIL, Status.ERROR)]
+    bad: list[CheckResult] = []
+    ran: list[CheckResult] = []
+    missing: dict[str, None] = {}
+    for r in results:
+        if r.status is Status.PASS:
+            ran.append(r)
+        elif r.status is Status.NOT_IMPLEMENTED:
+            missing[r.check] = None
+        elif r.status in (Status.FAIL, Status.ERROR):
+            bad.append(r)
     if bad:
         fractions = [r.tol_fraction for r in bad if r.tol_fraction is not None]
         detail = "; ".join(f"{r.check} {r.dtype}: {r.status.value}" for r in bad)
         return Cell("fail", FAIL, max(fractions) if fractions else None, detail=detail)
-    ran = [r for r in results if r.status is Status.PASS]
-    missing = tuple(dict.fromkeys(r.check for r in results if r.status is Status.NOT_IMPLEMENTED))
     if not ran:
         return Cell(
             "na", NOT_IMPLEMENTED, detail="; ".join(dict.fromkeys(r.message for r in results))
@@ -170,7 +177,7 @@ def cell_of(results: Iterable[CheckResult]) -> Cell:
     detail = f"{len(ran)} checks pass" + (
         f"; not implemented: {', '.join(missing)}" if missing else ""
     )
-    return Cell(state, PASS, worst, missing, detail)
+    return Cell(state, PASS, worst, tuple(missing), detail)
 
 
 def columns_of(results: list[CheckResult]) -> list[Column]:
@@ -210,13 +217,11 @@ def build_report(results: ResultSet) -> Report:
         for k in checks
         if any((s, k, c.label) in by_check for c in columns)
     }
-    summaries = []
-    for column in columns:
-        counts: dict[Status, int] = {}
-        for r in records:
-            if label[r.backend, r.machine] == column.label:
-                counts[r.status] = counts.get(r.status, 0) + 1
-        summaries.append(Summary(column, counts))
+    counts: dict[str, dict[Status, int]] = {c.label: {} for c in columns}
+    for r in records:
+        column_counts = counts[label[r.backend, r.machine]]
+        column_counts[r.status] = column_counts.get(r.status, 0) + 1
+    summaries = [Summary(column, counts[column.label]) for column in columns]
     return Report(
         columns=columns,
         families=list(families.values()),

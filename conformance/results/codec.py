@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from sys import intern
 from typing import Any
 
 from conformance.errors import ResultFileError
@@ -58,6 +59,8 @@ def kind_of(value: Any) -> str:
 
 
 def _decode_float(value: Any, file: str, where: str, *, required: bool = False) -> float | None:
+    if type(value) is float:
+        return value
     if value is None and not required:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float | str):
@@ -73,51 +76,63 @@ def _decode_float(value: Any, file: str, where: str, *, required: bool = False) 
         raise ResultFileError(file, problem, where) from None
 
 
+_STATUSES = {s.value: s for s in Status}
+_INTERNED = frozenset(("spec", "backend", "dtype", "check", "backend_version", "machine",
+                       "run", "plugin", "rerun"))  # fmt: skip
+"""Fields whose values repeat across results and machines: shared, not copied per result."""
+
+
 def decode_result(item: Any, file: str = "<result>", where: str = "result") -> CheckResult:
-    """The result a JSON object describes; ResultFileError names ``file`` and the field."""
+    """The result a JSON object describes; ResultFileError names ``file`` and the field.
+
+    Repeated strings (spec, backend, run, re-run command …) are interned, so that the
+    results of a thousand machines share one copy of each.
+    """
     if not isinstance(item, dict):
         raise ResultFileError(file, f"expected an object, got {kind_of(item)}", where)
+    get = item.get
     values: dict[str, Any] = {}
     for name in STRING_FIELDS:
-        value = item.get(name)
-        if not isinstance(value, str) or not value:
+        value = get(name)
+        if type(value) is not str or not value:
             raise ResultFileError(
                 file, f"expected a non-empty string, got {value!r}", f"{where}.{name}"
             )
-        values[name] = value
-    try:
-        values["status"] = Status(str(item.get("status")))
-    except ValueError:
+        values[name] = intern(value)
+    raw_status = get("status")
+    status = _STATUSES.get(raw_status) if isinstance(raw_status, str) else None
+    if status is None:
         known = ", ".join(s.value for s in Status)
-        raise ResultFileError(
-            file, f"{item.get('status')!r} is not one of {known}", f"{where}.status"
-        ) from None
+        raise ResultFileError(file, f"{raw_status!r} is not one of {known}", f"{where}.status")
+    values["status"] = status
     for name in OPTIONAL_STRING_FIELDS:
-        value = item.get(name)
-        if value is not None and not isinstance(value, str):
+        value = get(name)
+        if value is None:
+            continue
+        if type(value) is not str:
             problem = f"expected a string, got {kind_of(value)}"
             raise ResultFileError(file, problem, f"{where}.{name}")
-        if value is not None:
-            values["run_id" if name == "run" else name] = value
+        values["run_id" if name == "run" else name] = intern(value) if name in _INTERNED else value
     for name in FLOAT_FIELDS:
-        value = _decode_float(item.get(name), file, f"{where}.{name}")
+        value = _decode_float(get(name), file, f"{where}.{name}")
         if value is not None or name != "duration":
             values[name] = value
     for name in ("seed", "case", "time_step"):
-        value = item.get(name)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        value = get(name)
+        if value is None:
+            continue
+        if type(value) is not int:
             raise ResultFileError(file, f"expected an integer, got {value!r}", f"{where}.{name}")
-        if value is not None:
-            values[name] = value
-    values["sizes"] = _mapping(item.get("sizes"), int, file, f"{where}.sizes")
-    tolerance = _mapping(item.get("tolerance"), object, file, f"{where}.tolerance")
+        values[name] = value
+    values["sizes"] = _mapping(get("sizes"), int, file, f"{where}.sizes")
+    tolerance = _mapping(get("tolerance"), object, file, f"{where}.tolerance")
     if tolerance is not None:
         tolerance = {
             k: _decode_float(v, file, f"{where}.tolerance.{k}", required=True)
             for k, v in tolerance.items()
         }
     values["tolerance"] = tolerance
-    extra = item.get("extra") or {}
+    extra = get("extra") or {}
     if not isinstance(extra, dict):
         raise ResultFileError(file, f"expected an object, got {kind_of(extra)}", f"{where}.extra")
     values["extra"] = extra

@@ -17,7 +17,7 @@ class Status(StrEnum):
     NOT_IMPLEMENTED = "not_implemented"
 
 
-@dataclass
+@dataclass(slots=True)
 class CheckResult:
     """One (spec, backend, dtype, check) outcome, worst case over the spec's sizes.
 

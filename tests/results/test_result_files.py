@@ -96,6 +96,30 @@ def test_merge_keeps_the_latest_run_for_the_same_key(make_result, make_result_se
         assert set(merged.runs) == {"run-b"}  # the superseded run is dropped
 
 
+def test_merge_of_equal_start_times_keeps_the_later_file_in_first_seen_order(
+    make_result, make_result_set
+):
+    first = make_result_set(make_result(tol_fraction=0.5), make_result("fused-gate"))
+    second = make_result_set(make_result(tol_fraction=0.3))  # same run, same start
+    merged = merge([first, second])
+    assert [(r.backend, r.tol_fraction) for r in merged.results] == [
+        ("numpy-loops", 0.3),  # replaced, but still where its key first appeared
+        ("fused-gate", 0.1),
+    ]
+
+
+def test_results_read_from_many_files_share_their_repeated_strings(
+    tmp_path, make_result, make_result_set
+):
+    rerun = "conformance run --backend numpy-loops --spec lstm.forget_gate --seed 0"
+    paths = [
+        write_results(tmp_path / f"{i}.json", make_result_set(make_result(rerun=rerun)))
+        for i in range(2)
+    ]
+    a, b = (read_results(p).results[0] for p in paths)
+    assert a.rerun == b.rerun == rerun and a.rerun is b.rerun and a.spec is b.spec
+
+
 def test_merge_keeps_machines_apart(make_result, make_result_set):
     cpu = make_result_set(make_result())
     gpu = make_result_set(
