@@ -54,10 +54,15 @@ def failure_blocks(
     failures: list[CheckResult], *, machine_label: bool = False
 ) -> list[FailureFacts]:
     """One block per distinct failure: results that differ only by check and dtype merge."""
+    return [failure_block(group, machine_label=machine_label) for group in failure_groups(failures)]
+
+
+def failure_groups(failures: list[CheckResult]) -> list[list[CheckResult]]:
+    """The results of each block, in order of first appearance (see :func:`failure_blocks`)."""
     groups: dict[tuple, list[CheckResult]] = {}
     for result in failures:
         groups.setdefault(_identity(result), []).append(result)
-    return [failure_block(group, machine_label=machine_label) for group in groups.values()]
+    return list(groups.values())
 
 
 def failure_block(results: list[CheckResult], *, machine_label: bool = False) -> FailureFacts:
@@ -160,9 +165,9 @@ def _where(result: CheckResult, message: str) -> str:
 def _gradients(result: CheckResult) -> str:
     """Each input's gradient verdict in units of the tolerance, and the missing ones."""
     verdicts = result.extra.get("gradients") or []
-    if not isinstance(verdicts, list) or (len(verdicts) < 2 and not result.extra.get(
-        "missing_gradients"
-    )):
+    if not isinstance(verdicts, list) or (
+        len(verdicts) < 2 and not result.extra.get("missing_gradients")
+    ):
         return ""
     parts = [
         f"{'✓' if v.get('ok') else '✗'} {v.get('input')} "

@@ -1,109 +1,105 @@
-"""The report as one self-contained HTML page: inline CSS, no scripts, no network.
+"""The report as one self-contained HTML page: inline CSS, SVG and script, no network.
 
-Cells carry a class for their state: ``pass`` (green), ``warn`` (amber: passing
-above half the tolerance), ``fail`` (red), ``na`` (grey).
+Sections: summary, matrix, a chart of the errors against the tolerance, failures,
+the per-check matrix, timing (chart and table), plugins, environment. A sticky bar
+links to them. Cells carry a class for their state: ``pass`` (green), ``warn`` (amber:
+passing above half the tolerance), ``fail`` (red), ``na`` (grey); a failing cell links
+to its failure block, which links back. Everything is visible without script; the
+inline script (:mod:`conformance.report.html_assets`) adds filters and sorting.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
+from conformance.report.charts import error_plot, timing_plot
 from conformance.report.escape import escape_html, safe_link
-from conformance.report.failures import fact_lines, failure_blocks
-from conformance.report.model import BASELINE, LEGEND, Cell, Report
-from conformance.report.text import (
-    detail_table,
-    environment_table,
-    headline,
-    summary_table,
-    timing_notes,
-    timing_table,
+from conformance.report.failures import fact_lines, failure_block, failure_groups
+from conformance.report.html_assets import CONTENT_SECURITY_POLICY, SCRIPT, STYLE
+from conformance.report.html_tables import (
+    Links,
+    detail_html,
+    detail_id,
+    environment_html,
+    failure_id,
+    matrix_html,
+    matrix_id,
+    plain_table,
+    summary_html,
+    timing_html,
 )
+from conformance.report.model import BASELINE, LEGEND, Report
+from conformance.report.svg import dot_plot
+from conformance.report.text import headline, plural, timing_notes
 from conformance.results.files import relative_to
 
-STYLE = """
-body { font: 14px/1.4 system-ui, sans-serif; margin: 2em; color: #222; }
-h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 2em; }
-table { border-collapse: collapse; margin: 0.5em 0; }
-th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: left; }
-th { background: #f3f3f3; }
-tr.family th { background: #e4e8f0; }
-td.cell { text-align: center; white-space: nowrap; font-variant-numeric: tabular-nums; }
-td.pass { background: #c8f0c8; }
-td.warn { background: #ffe0a0; }
-td.fail { background: #f8b8b8; }
-td.na { background: #e6e6e6; color: #666; }
-pre { background: #f6f6f6; padding: 6px; overflow-x: auto; }
-.legend { color: #555; }
-.conforms { color: #176317; font-weight: bold; } .fails { color: #a11; font-weight: bold; }
-"""
+MACHINES_IN_TITLE = 3
+"""More machines than this are counted in the title, not named."""
+STATUSES = (("fail", "✗ failing"), ("warn", "✓ close to the limit"), ("pass", "✓ passing"),
+            ("na", "— not implemented"))  # fmt: skip
 
 
-def _cell(cell: Cell) -> str:
-    title, text = escape_html(cell.detail), escape_html(cell.text)
-    return f'<td class="cell {cell.state}" title="{title}">{text}</td>'
+def page_title(report: Report) -> str:
+    """``Conformance report · cpu-box, gpu-box · 2026-12-01``: the machines and the date(s)."""
+    machines = list(dict.fromkeys(run.environment.machine for run in report.runs if run))
+    machines = machines or list(dict.fromkeys(c.machine for c in report.columns if c.machine))
+    named = ", ".join(machines[:MACHINES_IN_TITLE])
+    if len(machines) > MACHINES_IN_TITLE:
+        named += f" and {len(machines) - MACHINES_IN_TITLE} more machines"
+    dates = sorted({run.started[:10] for run in report.runs if run.started[:10]})
+    when = dates[0] if len(dates) == 1 else f"{dates[0]} – {dates[-1]}" if dates else ""
+    return " · ".join(p for p in ("Conformance report", named, when) if p)
 
 
-def _table(headers: list[str], rows: Sequence[Sequence[object]], css: str = "") -> str:
-    head = "".join(f"<th>{escape_html(str(h))}</th>" for h in headers)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{escape_html(str(v))}</td>" for v in row) + "</tr>" for row in rows
+def _options(name: str, label: str, values: list[tuple[str, str]], everything: str) -> str:
+    options = "".join(
+        f'<option value="{escape_html(v)}">{escape_html(t)}</option>' for v, t in values
     )
-    cls = f' class="{css}"' if css else ""
-    return f"<table{cls}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return (
+        f'<label>{escape_html(label)} <select name="{name}"><option value="">{everything}</option>'
+        f"{options}</select></label>"
+    )
 
 
-def _wrap(css: str, head: str, rows: list[str]) -> str:
-    body = "".join(rows)
-    return f'<table class="{css}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+def _filters(report: Report) -> str:
+    backends = list(dict.fromkeys(c.backend for c in report.columns))
+    machines = list(dict.fromkeys(c.machine for c in report.columns))
+    parts = [_options("backend", "backend", [(b, b) for b in backends], "all")]
+    if len(machines) > 1:
+        parts.append(_options("machine", "machine", [(m, m) for m in machines], "all"))
+    families = [(f.id, f.id) for f in report.families]
+    parts.append(_options("family", "family", families, "all"))
+    parts.append(_options("status", "status", list(STATUSES), "any"))
+    parts.append('<button type="reset">clear</button>')
+    return f'<form class="filters" id="filters" hidden>{"".join(parts)}</form>'
 
 
-def _matrix(report: Report) -> str:
-    head = "<th>spec</th>" + "".join(f"<th>{escape_html(c.label)}</th>" for c in report.columns)
-    rows = []
-    for family in report.families:
-        title = f"{family.id} — {family.title}" if family.title else family.id
-        span = len(report.columns) + 1
-        rows.append(f'<tr class="family"><th colspan="{span}">{escape_html(title)}</th></tr>')
-        for row in family.rows:
-            name = f'<th title="{escape_html(row.spec.title)}">{escape_html(row.spec.id)}</th>'
-            rows.append(
-                f"<tr>{name}{''.join(_cell(row.cells[c.label]) for c in report.columns)}</tr>"
-            )
-    return _wrap("matrix", head, rows)
+def _nav(report: Report, sections: list[tuple[str, str]]) -> str:
+    verdict = (
+        '<span class="verdict conforms">✓ every backend conforms</span>'
+        if report.conforms
+        else f'<a class="verdict fails" href="#failures">'
+        f"✗ {plural(len(report.failures), 'failing check')}</a>"
+    )
+    links = "".join(f'<a href="#{anchor}">{escape_html(title)}</a>' for anchor, title in sections)
+    return f'<nav class="bar">{verdict}{links}{_filters(report)}</nav>'
 
 
-def _detail(report: Report) -> str:
-    headers, _ = detail_table(report, lambda c: c.text)
-    head = "".join(f"<th>{escape_html(h)}</th>" for h in headers)
-    rows = [
-        f"<tr><th>{escape_html(spec)}</th><td>{escape_html(check)}</td>"
-        + "".join(_cell(cells[c.label]) for c in report.columns)
-        + "</tr>"
-        for (spec, check), cells in report.detail.items()
-    ]
-    return _wrap("detail", head, rows)
-
-
-def _summary(report: Report) -> str:
-    headers, rows = summary_table(report)
-    out = []
-    for row in rows:
-        css = {"conforms": "conforms", "FAILS": "fails"}.get(str(row[1]), "na")
-        cells = [f"<td>{escape_html(row[0])}</td>", f'<td class="{css}">{escape_html(row[1])}</td>']
-        cells += [f"<td>{escape_html(v)}</td>" for v in row[2:]]
-        out.append("<tr>" + "".join(cells) + "</tr>")
-    head = "".join(f"<th>{escape_html(h)}</th>" for h in headers)
-    return _wrap("summary", head, out)
-
-
-def _failures(report: Report, base_dir: Path | None) -> str:
-    machines = len({c.machine for c in report.columns}) > 1
+def _failures(report: Report, links: Links, base_dir: Path | None) -> str:
+    """One block per distinct failure; each result it stands for has an anchor in it."""
     items = []
-    for facts in failure_blocks(report.failures, machine_label=machines):
+    for group in failure_groups(report.failures):
+        facts = failure_block(group, machine_label=links.machines)
+        first = group[0]
+        anchors = [failure_id(r, links.machines) for r in group]
+        column = links.label.get(anchors[0], first.backend)
+        back = (
+            f'<span class="back"><a href="#{matrix_id(first.spec, column)}">↑ matrix</a> · '
+            f'<a href="#{detail_id(first.spec, first.check, column)}">↑ check row</a></span>'
+        )
         parts = [
-            f"<h3>{escape_html(facts.title)}: {escape_html(facts.status)}</h3>",
+            "".join(f'<a id="{escape_html(a)}"></a>' for a in anchors[1:]),
+            f"<h3>{back}{escape_html(facts.title)}: {escape_html(facts.status)}</h3>",
             f"<p>{escape_html(facts.message)}</p>",
         ]
         lines = [f"{escape_html(k)}: <code>{escape_html(v)}</code>" for k, v in fact_lines(facts)]
@@ -120,49 +116,96 @@ def _failures(report: Report, base_dir: Path | None) -> str:
             parts.append(f"<p>inputs: {target}</p>")
         rerun = facts.rerun or "(no command: backend registered directly)"
         parts.append(f"<p>re-run:</p><pre>{escape_html(rerun)}</pre>")
-        anchors = "".join(f'<a id="{escape_html(i)}"></a>' for i in facts.ids[1:])
+        family = links.family.get(first.spec, first.spec.split(".")[0])
+        data = (
+            f'data-b="{escape_html(first.backend)}" data-m="{escape_html(first.machine)}" '
+            f'data-f="{escape_html(family)}" data-s="fail"'
+        )
         items.append(
-            f'<li class="failure" id="{escape_html(facts.ids[0])}">{anchors}{"".join(parts)}</li>'
+            f'<li class="failure item" id="{escape_html(anchors[0])}" {data}>{"".join(parts)}</li>'
         )
     return f'<ol class="failures">{"".join(items)}</ol>'
 
 
 def render_html(report: Report, *, base_dir: Path | None = None) -> str:
-    """One offline page: summary, matrix, per-check detail, timing, failures, environment."""
+    """One offline page: summary, matrix, charts, failures, every check, timing, environment."""
+    links = Links(report)
+    title = page_title(report)
+    sections: list[tuple[str, str]] = [("matrix", "Matrix")]
     body = [
-        "<h1>Conformance report</h1>",
+        f"<h1>{escape_html(title)}</h1>",
         f"<p><strong>{escape_html(headline(report))}</strong></p>",
-        _summary(report),
-        "<h2>Matrix</h2>",
-        f'<p class="legend">{escape_html(LEGEND)}.</p>',
-        _matrix(report),
-        "<details><summary>Every check kind</summary>",
-        _detail(report),
-        "</details>",
+        '<section id="summary">',
+        summary_html(report, links),
+        '</section><section id="matrix"><h2>Matrix</h2>',
+        f'<p class="legend">{escape_html(LEGEND)}. A red cell links to its failure.</p>',
+        matrix_html(report, links),
+        "</section>",
+    ]
+    errors = error_plot(report)
+    if errors is not None:
+        sections.append(("errors", "Errors"))
+        body += [
+            '<section id="errors"><h2>Worst error against the tolerance</h2>',
+            '<p class="note">Per spec and backend, over every check, dtype and size; '
+            "right of the dashed line (1) fails. A cross past the axis is an error without "
+            "a number; with several machines a line spans their values.</p>",
+            dot_plot(errors),
+            "</section>",
+        ]
+    if report.failures:
+        blocks = len(failure_groups(report.failures))
+        sections.append(("failures", f"Failures ({blocks})"))
+        body += [
+            '<section id="failures"><h2>Failures</h2>',
+            _failures(report, links, base_dir),
+            "</section>",
+        ]
+    sections.append(("checks", "Checks"))
+    body += [
+        '<section id="checks"><h2>Every check kind</h2>',
+        "<details open><summary>One row per spec and check kind, dtypes together</summary>",
+        detail_html(report, links),
+        "</details></section>",
     ]
     if report.timings:
+        sections.append(("timing", "Timing"))
+        timing_chart = timing_plot(report)
         caption, note = timing_notes(report)
         caption = escape_html(caption).replace(BASELINE, f"<code>{BASELINE}</code>")
         body += [
-            "<h2>Timing</h2>",
+            '<section id="timing"><h2>Timing</h2>',
             f"<p>{caption}.</p>",
-            _table(*timing_table(report), css="timing"),
+            dot_plot(timing_chart) if timing_chart is not None else "",
+            timing_html(report, links),
+            f'<p class="note">{escape_html(note)}</p>' if note else "",
+            "</section>",
         ]
-        body += [f'<p class="note">{escape_html(note)}</p>'] if note else []
-    if report.failures:
-        body += ["<h2>Failures</h2>", _failures(report, base_dir)]
     if report.plugin_problems:
+        sections.append(("plugins", "Plugins"))
         rows = [
             [p["machine"], p["name"], p["source"], p["state"], p["reason"]]
             for p in report.plugin_problems
         ]
+        headers = ["machine", "plugin", "source", "state", "reason"]
         body += [
-            "<h2>Plugins</h2>",
-            _table(["machine", "plugin", "source", "state", "reason"], rows, "plugins"),
+            '<section id="plugins"><h2>Plugins</h2>',
+            plain_table(headers, rows, "plugins"),
+            "</section>",
         ]
-    body += ["<h2>Environment</h2>", _table(*environment_table(report), css="environment")]
+    sections.append(("environment", "Environment"))
+    body += [
+        '<section id="environment"><h2>Environment</h2>',
+        environment_html(report),
+        "</section>",
+    ]
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        "<title>Conformance report</title>"
-        f"<style>{STYLE}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n"
+        f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape_html(title)}</title><style>{STYLE}</style></head><body>\n"
+        + _nav(report, sections)
+        + "\n<main>\n"
+        + "\n".join(body)
+        + f"\n</main>\n<script>{SCRIPT}</script>\n</body></html>\n"
     )

@@ -145,8 +145,8 @@ def test_html_report_is_one_self_contained_page_with_coloured_cells(mixed):
     html = render(mixed, "html")
     page.feed(html)
     assert page.tags[0] == "html" and "style" in page.tags and "table" in page.tags
-    assert "script" not in page.tags and "link" not in page.tags and "img" not in page.tags
-    assert page.urls == [] and "http" not in html
+    assert "link" not in page.tags and "img" not in page.tags and "iframe" not in page.tags
+    assert all(url.startswith("#") for url in page.urls) and "://" not in html  # no network
     classes = {cls.split()[1] for cls, _ in page.cells}
     assert classes == {"pass", "warn", "fail", "na"}
     assert ("cell warn", "✓ 0.93 (no gradient)") in page.cells
@@ -161,7 +161,7 @@ def test_html_report_links_the_failing_inputs_relative_to_it(
     failing = make_result(status=Status.FAIL, inputs_file=str(tmp_path / "r.inputs" / "x.npz"))
     page = _Page()
     page.feed(render(make_result_set(failing), "html", base_dir=tmp_path))
-    assert page.urls == ["r.inputs/x.npz"]
+    assert [url for url in page.urls if not url.startswith("#")] == ["r.inputs/x.npz"]
 
 
 def test_report_summary_says_whether_each_backend_conforms(mixed):
