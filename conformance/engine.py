@@ -16,6 +16,7 @@ from typing import Any
 
 from conformance import diagnosis
 from conformance.checks import CHECKS, CheckContext, Measurement
+from conformance.checks.equivalent import equivalent_tolerances
 from conformance.diagnosis import DIAGNOSED
 from conformance.errors import NotDeclared, UsageError
 from conformance.oracle.evaluate import Oracle
@@ -94,8 +95,8 @@ def run_check(
         check=check,
         status=Status.PASS,
         seed=seed,
-        tolerance=_tolerance_dict(spec, dtype, check),
     )
+    _describe_tolerance(result, spec, dtype, check)
     kernel = backend.kernel(spec.id)
     if kernel is None:
         result.status = Status.NOT_IMPLEMENTED
@@ -137,7 +138,9 @@ def run_check(
     if worst is not None and worst.discrepancy is not None:
         d = worst.discrepancy
         result.max_abs, result.max_rel, result.tol_fraction = d.max_abs, d.max_rel, d.tol_fraction
-        result.worst = d.where
+        result.worst, result.rounding = d.where, d.rounding
+        if result.tolerance is not None and d.limit:
+            result.tolerance["limit"] = d.limit  # twice it where two rounded results meet
     if diagnose and worst is not None and result.status is Status.FAIL:
         _diagnose(result, worst, ctx, oracle)
     result.duration = time.perf_counter() - start
@@ -149,8 +152,16 @@ def _diagnose(result: CheckResult, failed: Measurement, ctx: CheckContext, oracl
     if failed.evidence is None or result.check not in DIAGNOSED:
         return
     try:
+        outputs, gradients = equivalent_tolerances(ctx, failed.evidence)
         found = diagnosis.diagnose(
-            result.check, ctx.spec, oracle.specs, ctx.dtype, failed.evidence, seed=ctx.seed
+            result.check,
+            ctx.spec,
+            oracle.specs,
+            ctx.dtype,
+            failed.evidence,
+            seed=ctx.seed,
+            tolerance=outputs,
+            gradient_tolerance=gradients,
         )
     except Exception as exc:  # the harness's own fault: say so, keep the verdict
         result.extra["diagnosis"] = {"error": _describe_exception(exc)}
@@ -178,9 +189,12 @@ def run_requests(
         yield result
 
 
-def _tolerance_dict(spec: Spec, dtype: str, check: str) -> dict[str, float]:
+def _describe_tolerance(result: CheckResult, spec: Spec, dtype: str, check: str) -> None:
+    """The tolerance the check applies, in the result: its limit, floors, units, reason."""
     tol = (spec.gradient_tolerance if check == "gradient" else spec.tolerance)[dtype]
-    return {"atol": tol.atol, "rtol": tol.rtol}
+    result.tolerance = {"limit": tol.limit, "atol": tol.atol, "rtol": tol.rtol}
+    result.units = f"expected {dtype} rounding"
+    result.tolerance_reason = tol.reason
 
 
 def _describe_exception(exc: BaseException) -> str:

@@ -75,6 +75,11 @@ class EvaluationError(ConformanceError):
     """The oracle could not evaluate a spec on the given inputs (bad shapes, bad equation)."""
 
 
+class RoundingModelError(EvaluationError):
+    """The rounding estimate met an operation it has no rule for (a NumPy function the
+    equations reach that :mod:`conformance.lang.rounding` does not model)."""
+
+
 class ResultFileError(LocatedError):
     """A result file is missing, not JSON, of another schema, or has a malformed field.
 

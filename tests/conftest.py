@@ -122,10 +122,6 @@ title = "A minimal family"
 
 [defaults]
 sizes = [{ B = 2, D = 3, H = 4 }]
-tolerance.float64 = { atol = 1e-12, rtol = 1e-10 }
-tolerance.float32 = { atol = 1e-6, rtol = 1e-5 }
-gradient_tolerance.float64 = { atol = 1e-11, rtol = 1e-9 }
-gradient_tolerance.float32 = { atol = 2e-5, rtol = 2e-4 }
 
 [symbols]
 x = { shape = ["B", "D"], role = "input", domain = "normal(0, 1)" }

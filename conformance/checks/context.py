@@ -10,9 +10,9 @@ from typing import Any
 
 import numpy as np
 
-from conformance.checks.compare import Discrepancy, compare, worst
+from conformance.checks.compare import Allowance, Discrepancy, compare, worst
 from conformance.errors import NotDeclared
-from conformance.oracle.evaluate import Oracle
+from conformance.oracle.evaluate import Oracle, Projection
 from conformance.plugins.backend import Backend, Kernel
 from conformance.spec.draw import case_rng, draw_cotangents, draw_inputs, shape_of
 from conformance.spec.model import Spec, Tolerance
@@ -89,12 +89,34 @@ class CheckContext:
         key = ("evaluate", stream, *self._memo_key(case, inputs))
         return self.oracle.memo(key, lambda: self.oracle.evaluate(self.spec, inputs))
 
+    def reference_rounding(
+        self, case: int, inputs: Arrays, *, stability: bool = False
+    ) -> dict[str, Array]:
+        """Each float output's expected rounding error in units of u, computed once."""
+        stream = "stability" if stability else "inputs"
+        key = ("rounding", stream, *self._memo_key(case, inputs))
+        return self.oracle.memo(key, lambda: self.oracle.rounding(self.spec, inputs))
+
+    def allowance(
+        self, rounding: Array | float, *, results: int = 1, scale: float = 0.0
+    ) -> Allowance:
+        """What an array may err by here, given its expected rounding (units of u)."""
+        return Allowance(rounding, self.tolerance, self.dtype, results, scale)
+
     def reference_vjp(self, case: int, inputs: Arrays, cotangents: Arrays) -> dict[str, Array]:
         """uᵀJ for every differentiable input, element by element, computed once."""
+        terms = self.reference_vjp_terms(case, inputs, cotangents)
+        return {name: projection.value for name, projection in terms.items()}
+
+    def reference_vjp_terms(
+        self, case: int, inputs: Arrays, cotangents: Arrays
+    ) -> dict[str, Projection]:
+        """uᵀJ for every differentiable input, element by element, with the terms each
+        element sums (what its expected rounding follows), computed once."""
         key = ("vjp", *self._memo_key(case, inputs))
         spec = self.spec
         return self.oracle.memo(
-            key, lambda: self.oracle.vjp(spec, inputs, cotangents, spec.differentiable)
+            key, lambda: self.oracle.vjp_terms(spec, inputs, cotangents, spec.differentiable)
         )
 
     def _memo_key(self, case: int, inputs: Arrays) -> tuple:
@@ -175,12 +197,21 @@ def shape_problems(ctx: CheckContext, outputs: Mapping[str, Array], sizes: Sizes
 
 
 def compare_outputs(
-    ctx: CheckContext, outputs: Mapping[str, Array], reference: Mapping[str, Array], sizes: Sizes
+    ctx: CheckContext,
+    outputs: Mapping[str, Array],
+    reference: Mapping[str, Array],
+    rounding: Mapping[str, Array],
+    sizes: Sizes,
 ) -> Measurement:
+    """Every output against its reference, each element within the tolerance's multiple of
+    its expected rounding (``rounding``, units of u; int outputs exact)."""
     problems = shape_problems(ctx, outputs, sizes)
     if problems:
         return verdict_from_problems(ctx, problems, sizes)
-    found = [compare(n, outputs[n], reference[n], ctx.tolerance) for n in ctx.spec.outputs]
+    found = [
+        compare(n, outputs[n], reference[n], ctx.allowance(rounding.get(n, 0.0)))
+        for n in ctx.spec.outputs
+    ]
     measured = verdict_from_worst(ctx, found, sizes)
     bad = measured.discrepancy
     others = [d for d in found if not d.ok and d is not bad]
@@ -190,6 +221,12 @@ def compare_outputs(
     right = [d.name for d in found if d.ok]
     also += f"; right: {', '.join(right)}" if right else ""
     return replace(measured, message=f"{bad.describe()}; also wrong: {also} {ctx.label(sizes)}")
+
+
+def largest(value: Array) -> float:
+    """The largest finite magnitude in ``value`` (0 when there is none): an output's scale."""
+    magnitudes = np.abs(np.asarray(value, np.float64))
+    return float(np.max(magnitudes[np.isfinite(magnitudes)], initial=0.0))
 
 
 def largest_case(spec: Spec) -> int:

@@ -13,9 +13,17 @@ from typing import Any
 
 import numpy as np
 
-from conformance.checks.compare import Discrepancy, compare, worst
-from conformance.checks.context import CheckContext, Evidence, Measurement, shape_problems
+from conformance.checks.compare import Allowance, Discrepancy, compare, worst
+from conformance.checks.context import (
+    CheckContext,
+    Evidence,
+    Measurement,
+    largest,
+    shape_problems,
+)
 from conformance.errors import NotDeclared
+from conformance.lang.rounding import ROUNDING_VARIANCE, summation_variance
+from conformance.oracle.evaluate import Projection
 from conformance.spec.draw import case_rng
 from conformance.spec.model import Tolerance
 from conformance.typing import Array, Arrays, Sizes
@@ -24,6 +32,9 @@ FULL_GRADIENT_LIMIT = 400
 """Up to this many differentiable input elements, gradients are compared element by element."""
 DIRECTIONS = 3
 """Random directions per input for the directional gradient check on larger cases."""
+GRADIENT_LEVEL = 2.0
+"""How many times the forward outputs' relative rounding each term of a gradient carries
+(a backward pass runs the forward's sums again, transposed, on rounded activations)."""
 
 
 @dataclass(frozen=True)
@@ -57,7 +68,8 @@ def check_gradient(ctx: CheckContext, case: int, sizes: Sizes) -> Measurement:
     ⟨g, v⟩ with uᵀJv along random directions v, one input at a time. Gradients that are
     missing, misshapen or of the wrong dtype are listed apart; the others are compared.
     A gradient the kernel does not declare (``Kernel.gradients``) and does not return is
-    listed as not implemented, not as a failure.
+    listed as not implemented, not as a failure. Each is allowed the tolerance's multiple
+    of its expected rounding (:func:`gradient_rounding`).
     """
     spec, tol = ctx.spec, ctx.spec.gradient_tolerance[ctx.dtype]
     inputs = ctx.inputs(case, sizes)
@@ -129,14 +141,52 @@ def _verdicts(
     """One verdict per input in ``names``: element by element, or along directions."""
     if not names:
         return []
+    level = forward_level(ctx.reference(case, inputs), ctx.reference_rounding(case, inputs))
     elements = sum(inputs[n].size for n in ctx.spec.differentiable)
     if elements <= FULL_GRADIENT_LIMIT:
-        reference = ctx.reference_vjp(case, inputs, cotangents)
+        reference = ctx.reference_vjp_terms(case, inputs, cotangents)
+        scale = max(largest(reference[n].value) for n in ctx.spec.differentiable)
         return [
-            GradientVerdict(n, compare(f"grad {n}", grads[n], reference[n], tol)) for n in names
+            GradientVerdict(
+                n,
+                compare(
+                    f"grad {n}",
+                    grads[n],
+                    reference[n].value,
+                    Allowance(gradient_rounding(reference[n], level), tol, ctx.dtype, 1, scale),
+                ),
+            )
+            for n in names
         ]
-    found = _directional(ctx, inputs, cotangents, grads, tol, case)
+    found = _directional(ctx, inputs, cotangents, grads, tol, level, case)
     return [GradientVerdict(n, worst(found[n]) or found[n][0]) for n in names]
+
+
+def forward_level(reference: Mapping[str, Array], rounding: Mapping[str, Array]) -> float:
+    """The forward outputs' relative rounding in units of u (at least 1): per output, the
+    RMS of the expected rounding over the RMS of the value; the largest over outputs."""
+    level = 1.0
+    for name, r in rounding.items():
+        y = np.asarray(reference[name], np.float64)
+        keep = np.isfinite(y) & np.isfinite(r)
+        size = float(np.sqrt(np.mean(np.square(y[keep])))) if keep.any() else 0.0
+        if size > 0:
+            level = max(level, float(np.sqrt(np.mean(np.square(r[keep])))) / size)
+    return level
+
+
+def gradient_rounding(sums: Projection, level: float) -> Array:
+    """The expected rounding (units of u) of gradients that sum ``sums.terms`` terms ū·∂y/∂x.
+
+    Each term carries ``GRADIENT_LEVEL`` times the forward's relative rounding ``level``
+    (the backward pass repeats the forward's sums and reads its rounded activations), and
+    the sum itself rounds as any sum of that many terms does. The floor (the case's
+    largest gradient element) covers a backward pass that differentiates a saturated
+    activation (1 − tanh², σ(1 − σ)) only to an absolute u.
+    """
+    carried = (GRADIENT_LEVEL * level) ** 2 * np.asarray(sums.squares)
+    summed = ROUNDING_VARIANCE * summation_variance(sums.terms, sums.value, sums.squares)
+    return np.sqrt(carried + summed)
 
 
 def _message(
@@ -177,6 +227,7 @@ def _directional(
     cotangents: Arrays,
     grads: Mapping[str, Array],
     tol: Tolerance,
+    level: float,
     case: int,
 ) -> dict[str, list[Discrepancy]]:
     """⟨g, v⟩ against uᵀJv along ``DIRECTIONS`` seeded directions, per input."""
@@ -185,7 +236,9 @@ def _directional(
     references = ctx.oracle.memo(
         key,
         lambda: {
-            (name, k): ctx.oracle.project(ctx.oracle.jvp(ctx.spec, inputs, {name: v}), cotangents)
+            (name, k): ctx.oracle.project_terms(
+                ctx.oracle.jvp(ctx.spec, inputs, {name: v}), cotangents
+            )
             for (name, k), v in directions.items()
         },
     )
@@ -196,23 +249,19 @@ def _directional(
         g = np.asarray(grads[name], np.float64)
         for k in range(DIRECTIONS):
             v, expected = directions[name, k], references[name, k]
+            # Both inner products are the harness's, in float64; what rounds in the dtype is
+            # each term: ū·(Jv) over the outputs, g·v over the input's elements.
+            squares = expected.squares + float(np.sum(np.square(g * v)))
+            rounding = GRADIENT_LEVEL * level * np.sqrt(squares)
             found.setdefault(name, []).append(
                 compare(
                     f"⟨grad {name}, v{k}⟩",
                     np.array(np.vdot(g, v)),
-                    np.array(expected),
-                    inner_product_tolerance(tol, g, v, expected),
+                    np.array(expected.value),
+                    Allowance(rounding, tol, ctx.dtype),
                 )
             )
     return found
-
-
-def inner_product_tolerance(tol: Tolerance, g: Array, v: Array, expected: float) -> Tolerance:
-    """The elementwise tolerance scaled to an inner product ⟨g, v⟩ of n terms."""
-    return Tolerance(
-        tol.atol * float(np.abs(v).sum()),
-        tol.rtol * float(np.abs(g * v).sum()) / max(abs(expected), 1e-300),
-    )
 
 
 def _directions(ctx: CheckContext, inputs: Arrays, case: int) -> dict[tuple[str, int], Array]:

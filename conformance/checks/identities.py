@@ -25,7 +25,8 @@ def check_chunking(ctx: CheckContext, case: int, sizes: Sizes) -> Measurement:
 
     With every role-"input" input split at a seeded step k (0 < k < T) along time:
     stacked outputs of the chunks, concatenated, equal one run's, and so do the second
-    chunk's carried outputs (h_T, c_T). Both sides are the backend's own: a kernel that
+    chunk's carried outputs (h_T, c_T). Both sides are the backend's own, each a rounded
+    result, so they may differ by twice the numeric bound of one run; a kernel that
     ignores or resets the state it is given, or mixes time steps, breaks the identity.
     """
     chunking = ctx.spec.chunking
@@ -55,12 +56,19 @@ def check_chunking(ctx: CheckContext, case: int, sizes: Sizes) -> Measurement:
     )
     if problems:
         return Measurement(False, f"{how}): {'; '.join(problems)} {ctx.label(sizes)}")
+    rounding = ctx.reference_rounding(case, inputs)  # of one run; each side carries its own
     found = [
-        compare(n, np.concatenate([first[n], second[n]]), whole[n], ctx.tolerance)
+        compare(
+            n,
+            np.concatenate([first[n], second[n]]),
+            whole[n],
+            ctx.allowance(rounding.get(n, 0.0), results=2),
+        )
         for n in chunking.stacked
     ]
     found += [
-        compare(out, second[out], whole[out], ctx.tolerance) for out in chunking.carry.values()
+        compare(out, second[out], whole[out], ctx.allowance(rounding.get(out, 0.0), results=2))
+        for out in chunking.carry.values()
     ]
     bad = worst(found)
     if bad is None or bad.ok:
@@ -112,7 +120,11 @@ def check_reversal(ctx: CheckContext, case: int, sizes: Sizes) -> Measurement:
     ]
     if problems:
         return verdict_from_problems(ctx, problems, sizes)
-    found = [compare(n, outputs[n], expected[n], ctx.tolerance) for n in reversal.outputs]
+    rounding = ctx.reference_rounding(case, inputs)  # each side carries its own rounding
+    found = [
+        compare(n, outputs[n], expected[n], ctx.allowance(rounding.get(n, 0.0), results=2))
+        for n in reversal.outputs
+    ]
     bad = worst(found)
     if bad is None or bad.ok:
         return Measurement(True, discrepancy=bad)

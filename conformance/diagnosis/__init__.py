@@ -21,7 +21,7 @@ from conformance.checks.context import Evidence
 from conformance.diagnosis.model import Diagnosis, Match
 from conformance.diagnosis.search import diagnose_gradient, diagnose_numeric
 from conformance.diagnosis.variants import MAX_VARIANTS, Variant
-from conformance.spec.model import Spec
+from conformance.spec.model import Spec, Tolerance
 
 __all__ = ["DIAGNOSED", "MAX_VARIANTS", "Diagnosis", "Match", "Variant", "diagnose"]
 
@@ -37,13 +37,21 @@ def diagnose(
     evidence: Evidence,
     *,
     seed: int = 0,
+    tolerance: Tolerance | None = None,
+    gradient_tolerance: Tolerance | None = None,
 ) -> Diagnosis | None:
     """The variants of ``spec`` that explain a failing ``check`` on ``evidence``, or None
-    when the check is not one that is diagnosed or the evidence cannot be judged."""
+    when the check is not one that is diagnosed or the evidence cannot be judged.
+
+    Variants are compared by explicit ``atol``/``rtol`` tolerances: the engine passes ones
+    as loose as the derived tolerance on this case
+    (:func:`conformance.checks.equivalent.equivalent_tolerances`); by default the spec's
+    explicit floors alone.
+    """
+    tolerance = tolerance or spec.tolerance[dtype]
+    gradient_tolerance = gradient_tolerance or spec.gradient_tolerance[dtype]
     if check == "numeric" and evidence.outputs is not None:
-        return diagnose_numeric(spec, specs, evidence, spec.tolerance[dtype])
+        return diagnose_numeric(spec, specs, evidence, tolerance)
     if check == "gradient" and evidence.gradients is not None:
-        return diagnose_gradient(
-            spec, specs, evidence, spec.tolerance[dtype], spec.gradient_tolerance[dtype], seed
-        )
+        return diagnose_gradient(spec, specs, evidence, tolerance, gradient_tolerance, seed)
     return None

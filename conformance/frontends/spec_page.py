@@ -70,14 +70,24 @@ def spec_page(spec: Spec, catalog: Catalog, width: int | None = None) -> str:
     out += _identities(spec, width)
     out += ["", wrap(f"Differentiable: {', '.join(spec.differentiable) or 'none'}", width, "  ")]
 
-    out += ["", wrap("Tolerances (|actual - reference| <= atol + rtol * |reference|)", width)]
+    heading = "Tolerances (limit x each element's expected rounding, or a widening)"
+    out += ["", wrap(heading, width)]
     tolerances = [
-        [kind, dtype, f"{table[dtype].atol:g}", f"{table[dtype].rtol:g}"]
+        [
+            kind,
+            dtype,
+            f"{table[dtype].limit:g}",
+            f"{table[dtype].atol:g}",
+            f"{table[dtype].rtol:g}",
+            table[dtype].reason or "-",
+        ]
         for kind, table in (("outputs", spec.tolerance), ("gradients", spec.gradient_tolerance))
         for dtype in DTYPES
         if dtype in table
     ]
-    out.append(fit_table(["for", "dtype", "atol", "rtol"], tolerances, width))
+    out.append(
+        fit_table(["for", "dtype", "limit", "atol", "rtol", "widened because"], tolerances, width)
+    )
 
     out += ["", "Sizes (one case each)"]
     sizes = [[str(i), *(str(case[d]) for d in spec.dims)] for i, case in enumerate(spec.sizes)]

@@ -31,7 +31,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from conformance.lang.primitives import logsumexp
+from conformance.lang.primitives import as_array, logsumexp
 from conformance.typing import Array
 
 LOG_ZERO = -1e30
@@ -100,7 +100,7 @@ def forward_backward(
     :param lengths: (B,) target lengths L_b, 0 … S.
     :param blank: the class index of ∅.
     """
-    log_probs = np.asarray(log_probs)
+    log_probs = as_array(log_probs)
     lengths = np.asarray(lengths)
     ext = extend(labels, lengths, blank)
     T = log_probs.shape[0]
@@ -109,21 +109,22 @@ def forward_backward(
     s = np.arange(ext.labels.shape[1])
     ends = s[None, :] >= 2 * lengths[:, None] - 1  # the last label and the last blank
 
-    log_alpha = np.full(log_y.shape, LOG_ZERO, dtype=log_y.dtype)
-    log_alpha[0] = np.where(s[None, :] < 2, log_y[0], LOG_ZERO)
+    # Each frame's variables are a new array (no writes into a preallocated one), so that
+    # values carrying a rounding estimate (conformance.lang.rounding) run through unchanged.
+    alphas = [np.where(s[None, :] < 2, log_y[0], LOG_ZERO)]
     for t in range(1, T):
-        a = log_alpha[t - 1]
+        a = alphas[-1]
         jump = np.where(ext.skip, _shift(a, 2), LOG_ZERO)
-        log_alpha[t] = _logsumexp(np.stack([a, _shift(a, 1), jump]), axis=0) + log_y[t]
-        log_alpha[t] = np.where(ext.valid, log_alpha[t], LOG_ZERO)
+        step = _logsumexp(np.stack([a, _shift(a, 1), jump]), axis=0) + log_y[t]
+        alphas.append(np.where(ext.valid, step, LOG_ZERO))
 
-    log_beta = np.full(log_y.shape, LOG_ZERO, dtype=log_y.dtype)
-    log_beta[T - 1] = np.where(ends & ext.valid, log_y[T - 1], LOG_ZERO)
+    betas = [np.where(ends & ext.valid, log_y[T - 1], LOG_ZERO)]
     for t in range(T - 2, -1, -1):
-        b = log_beta[t + 1]
+        b = betas[-1]
         jump = _unshift(np.where(ext.skip, b, LOG_ZERO), 2)
-        log_beta[t] = _logsumexp(np.stack([b, _unshift(b, 1), jump]), axis=0) + log_y[t]
-        log_beta[t] = np.where(ext.valid, log_beta[t], LOG_ZERO)
+        step = _logsumexp(np.stack([b, _unshift(b, 1), jump]), axis=0) + log_y[t]
+        betas.append(np.where(ext.valid, step, LOG_ZERO))
+    log_alpha, log_beta = np.stack(alphas), np.stack(betas[::-1])
     return ForwardBackward(log_alpha, log_beta, log_y, ext)
 
 
@@ -138,7 +139,8 @@ def log_likelihood(fb: ForwardBackward, lengths: Array) -> Array:
     last = fb.log_alpha[-1]
     ends = np.stack([2 * lengths, np.maximum(2 * lengths - 1, 0)], axis=1)
     final = np.take_along_axis(last, ends, axis=1)
-    final[:, 1] = np.where(lengths > 0, final[:, 1], LOG_ZERO)  # L = 0: l' is one blank
+    last_label = np.where(lengths > 0, final[:, 1], LOG_ZERO)  # L = 0: l' is one blank
+    final = np.stack([final[:, 0], last_label], axis=1)
     return _log_zero_to_inf(_logsumexp(final, axis=1))
 
 

@@ -14,6 +14,13 @@ import numpy as np
 from conformance.typing import Array
 
 
+def as_array(a: Array) -> Array:
+    """``a`` as an array: numbers and lists through ``np.asarray``, while values that speak
+    NumPy's protocols themselves (a :class:`~conformance.lang.rounding.Rounded`) pass as
+    they are, so that the rounding estimate runs through the same primitives."""
+    return a if hasattr(a, "__array_function__") else np.asarray(a)
+
+
 def _real(a: Array) -> Array:
     return a.real if np.iscomplexobj(a) else a
 
@@ -26,7 +33,7 @@ def sigmoid(z: Array) -> Array:
     keeps full relative accuracy (σ(−40) ≈ 4.2e−18, not 0). The textbook form turns
     into NaN at z = −1000 on complex input.
     """
-    z = np.asarray(z)
+    z = as_array(z)
     upper = _real(z) >= 0
     e = np.exp(np.where(upper, -z, z))
     return np.where(upper, 1.0 / (1.0 + e), e / (1.0 + e))
@@ -39,7 +46,7 @@ def concat(*arrays: Array, axis: int = -1) -> Array:
 
 def amax(a: Array, axis: int | None = None, keepdims: bool = False) -> Array:
     """max over ``axis``, chosen on the real part (the value, not only its real part)."""
-    a = np.asarray(a)
+    a = as_array(a)
     if not np.iscomplexobj(a):
         return np.max(a, axis=axis, keepdims=keepdims)
     if axis is None:

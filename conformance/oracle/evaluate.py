@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Mapping
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
@@ -20,6 +20,7 @@ from conformance.lang.functions import FUNCTIONS
 from conformance.lang.interpreter import Interpreter
 from conformance.oracle.calls import SpecFunction, infer_dims
 from conformance.oracle.recurrences import scan, tree
+from conformance.oracle.rounding import RoundingEstimator
 from conformance.spec.model import Spec
 from conformance.typing import Array, Arrays
 
@@ -46,6 +47,7 @@ class Oracle:
         )
         self._memo: OrderedDict[Hashable, Any] = OrderedDict()
         self._memo_size = memo_size
+        self._rounding = RoundingEstimator(specs)
 
     def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
         """``compute()``, remembered under ``key`` (least recently used entries go first).
@@ -83,6 +85,12 @@ class Oracle:
             raise ExpressionError(exc.problem, where=where, hint=exc.hint) from None
         return {name: env[name] for name in spec.outputs}
 
+    def rounding(self, spec: Spec, inputs: Arrays) -> dict[str, Array]:
+        """Per float output, each element's expected rounding error in units of u: what a
+        correct implementation of the spec in a float dtype is expected to err by
+        (:mod:`conformance.oracle.rounding`), at these inputs' sizes."""
+        return self._rounding.estimate(spec, inputs)
+
     def jvp(self, spec: Spec, inputs: Arrays, tangents: Arrays) -> dict[str, Array]:
         """J·v for every float output: the derivative of the outputs along ``tangents``."""
         perturbed = dict(inputs)
@@ -99,25 +107,51 @@ class Oracle:
         self, spec: Spec, inputs: Arrays, cotangents: Arrays, wrt: Iterable[str]
     ) -> dict[str, Array]:
         """uᵀJ for each input in ``wrt``, element by element (one oracle run per element)."""
-        grads = {}
+        terms = self.vjp_terms(spec, inputs, cotangents, wrt)
+        return {name: projection.value for name, projection in terms.items()}
+
+    def vjp_terms(
+        self, spec: Spec, inputs: Arrays, cotangents: Arrays, wrt: Iterable[str]
+    ) -> dict[str, Projection]:
+        """uᵀJ for each input in ``wrt``, element by element, with the terms each element
+        sums (what its expected rounding follows)."""
+        out = {}
+        cotangents = {n: np.asarray(c, np.float64) for n, c in cotangents.items()}
         for name in wrt:
             x = np.asarray(inputs[name])
-            grad = np.zeros(x.shape)
+            value, squares, terms = np.zeros(x.shape), np.zeros(x.shape), np.zeros(x.shape)
             for index in np.ndindex(x.shape):
                 e = np.zeros(x.shape)
                 e[index] = 1.0
-                grad[index] = self.project(self.jvp(spec, inputs, {name: e}), cotangents)
-            grads[name] = grad
-        return grads
+                p = self.project_terms(self.jvp(spec, inputs, {name: e}), cotangents)
+                value[index], squares[index], terms[index] = p
+            out[name] = Projection(value, squares, terms)
+        return out
 
     @staticmethod
     def project(jv: Mapping[str, Array], cotangents: Arrays) -> float:
         """uᵀ(J·v): the scalar both sides of a directional gradient check must agree on."""
         return float(sum(np.vdot(np.asarray(cotangents[n], np.float64), jv[n]) for n in cotangents))
 
+    @staticmethod
+    def project_terms(jv: Mapping[str, Array], cotangents: Arrays) -> Projection:
+        """uᵀ(J·v) with the sum of its terms' squares and how many are not zero."""
+        terms = np.concatenate(
+            [(np.asarray(cotangents[n], np.float64) * jv[n]).ravel() for n in cotangents]
+        )
+        return Projection(float(terms.sum()), float(terms @ terms), float(np.count_nonzero(terms)))
+
+
+class Projection(NamedTuple):
+    """A sum uᵀ(J·v) (or an array of them), the sum of its terms' squares, and how many
+    terms are not zero: what the rounding of computing it follows."""
+
+    value: Any
+    squares: Any
+    terms: Any
+
 
 def _widen(value: Array) -> Array:
     if np.issubdtype(value.dtype, np.floating) and value.dtype != np.float64:
         return value.astype(np.float64)
     return value
-

@@ -95,13 +95,11 @@ def _check_invariants(
     sizes: Sizes,
 ) -> None:
     """Each invariant is a condition that the oracle's own outputs satisfy."""
-    tolerance = spec.tolerance["float64"]
     env: dict[str, Any] = {
         **inputs,
         **outputs,
         **sizes,
-        "atol": tolerance.atol,
-        "rtol": tolerance.rtol,
+        **spec.tolerance["float64"].invariant_names("float64"),
     }
     for k, invariant in enumerate(spec.invariants):
         place = _where(spec, f"invariants[{k}]")

@@ -10,9 +10,11 @@ they occur.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
+from conformance.checks.compare import precision_lost
 from conformance.report.model import format_fraction
 from conformance.results.model import CheckResult
 
@@ -32,7 +34,8 @@ class FailureFacts:
     """The figures of the error when the message lacks them (an older or hand-written
     message); empty when the message has them."""
     tolerance: str
-    """``atol=1e-06, rtol=1e-05`` for a failure with figures; empty for an error."""
+    """``16× the expected float32 rounding`` (and a spec's widening, with its reason) for a
+    failure with figures; empty for an error."""
     where: str
     """Where the worst element sits, beyond what the message says; may be empty."""
     rerun: str
@@ -134,15 +137,29 @@ def _amount(result: CheckResult, message: str) -> str:
         amount.append(f"max abs err {result.max_abs:.3g}")
     if result.max_rel is not None:
         amount.append(f"max rel err {result.max_rel:.3g}")
+    if result.rounding is not None and result.units:
+        amount.append(f"{result.rounding:.3g}× the {result.units}")
+        limit = (result.tolerance or {}).get("limit")
+        if limit and result.rounding > limit and math.isfinite(result.rounding):
+            amount.append(precision_lost(math.log2(result.rounding), result.dtype))
     amount.append(f"{format_fraction(result.tol_fraction)}× the tolerance")
     return "; ".join(amount)
 
 
 def _tolerance(result: CheckResult) -> str:
-    """``atol=1e-06, rtol=1e-05``: what the figures of a failure are measured against."""
+    """``16× the expected float32 rounding``, or an older file's ``atol=1e-06, rtol=1e-05``:
+    what the figures of a failure are measured against, with a spec's widening and why."""
     if result.status.value != "fail" or result.tol_fraction is None or not result.tolerance:
         return ""
-    return ", ".join(f"{k}={v:g}" for k, v in result.tolerance.items())
+    tol = result.tolerance
+    if "limit" not in tol or not result.units:
+        return ", ".join(f"{k}={v:g}" for k, v in tol.items())
+    text = f"{tol['limit']:g}× the {result.units}"
+    if tol.get("atol") or tol.get("rtol"):
+        text += f", or atol={tol.get('atol', 0):g} + rtol={tol.get('rtol', 0):g}·|reference|"
+    if result.tolerance_reason:
+        text += f" (widened: {result.tolerance_reason})"
+    return text
 
 
 def _where(result: CheckResult, message: str) -> str:

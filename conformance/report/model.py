@@ -4,8 +4,8 @@
 plain rows and cells that the terminal, Markdown and HTML renderers only format.
 A cell aggregates results (all dtypes and checks of a spec, or all dtypes of one
 check): ✓ when every implemented check passes, ✗ when any fails or errors, — when
-none is implemented. Its number is the worst error as a fraction of the tolerance,
-so a ✓ 0.93 is a barely passing backend.
+none is implemented. Its number is the worst error as a fraction of the tolerance
+(16 × the element's expected rounding), so a ✓ 0.93 is a barely passing backend.
 """
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ WARN_FRACTION = 0.5
 PASS, FAIL, NOT_IMPLEMENTED = "✓", "✗", "—"
 LEGEND = (
     f"{PASS} pass, {FAIL} fail or error, {NOT_IMPLEMENTED} not implemented; "
-    "the number is the worst error as a fraction of the tolerance (1 is the limit, "
-    f"above {WARN_FRACTION} is close to it)"
+    "the number is the worst error as a fraction of the tolerance, 16 × each element's "
+    "expected rounding in the dtype, derived from the spec at the case's sizes (1 is the "
+    f"limit, above {WARN_FRACTION} is close to it)"
 )
 
 

@@ -17,10 +17,11 @@ from typing import Any
 from conformance.errors import ResultFileError
 from conformance.results.model import CheckResult, Status
 
-FLOAT_FIELDS = ("max_abs", "max_rel", "tol_fraction", "seconds", "duration")
+FLOAT_FIELDS = ("max_abs", "max_rel", "tol_fraction", "rounding", "seconds", "duration")
 STRING_FIELDS = ("spec", "backend", "dtype", "check")
 OPTIONAL_STRING_FIELDS = (
     "message", "backend_version", "worst", "machine", "run", "plugin", "rerun", "inputs_file",
+    "units", "tolerance_reason",
 )  # fmt: skip
 
 

@@ -21,9 +21,11 @@ class Status(StrEnum):
 class CheckResult:
     """One (spec, backend, dtype, check) outcome, worst case over the spec's sizes.
 
-    ``tol_fraction`` is the largest |actual − reference| / (atol + rtol·|reference|):
-    ≤ 1 passes, and a value near 1 means "barely passing". ``worst`` names the array
-    and index where it occurs, e.g. ``h[2, 1]`` or ``grad W_f[0, 3]``.
+    ``tol_fraction`` is the largest error as a fraction of the allowed error: ≤ 1 passes,
+    and a value near 1 means "barely passing". ``rounding`` is that element's error in
+    multiples of its expected rounding in the dtype (``units``), the same at every size;
+    the allowed multiple is ``tolerance["limit"]``. ``worst`` names the array and index
+    where it occurs, e.g. ``h[2, 1]`` or ``grad W_f[0, 3]``.
     """
 
     spec: str
@@ -38,6 +40,14 @@ class CheckResult:
     tol_fraction: float | None = None
     worst: str | None = None
     tolerance: dict[str, float] | None = None
+    """``{"limit", "atol", "rtol"}``: the allowed multiple of the expected rounding, and
+    the spec's explicit floor (0 unless widened)."""
+    rounding: float | None = None
+    """The worst error in multiples of its expected rounding (see ``units``)."""
+    units: str = ""
+    """What ``rounding`` counts: ``expected float32 rounding``."""
+    tolerance_reason: str = ""
+    """Why the spec widened this tolerance, when it did."""
     sizes: dict[str, int] | None = None
     case: int | None = None
     seed: int = 0

@@ -234,13 +234,9 @@ def _spec(
 
     sizes = sizes_table(table.get("sizes", defaults.get("sizes")), dims, file, f"{where}.sizes")
     check_cases({s.name: s for s in used}, inputs, sizes, stability, file, where)
-    tolerance = tolerances(
-        table.get("tolerance", defaults.get("tolerance")), file, f"{where}.tolerance"
-    )
+    tolerance = tolerances(_merged(table, defaults, "tolerance"), file, f"{where}.tolerance")
     gradient_tolerance = tolerances(
-        table.get("gradient_tolerance", defaults.get("gradient_tolerance")),
-        file,
-        f"{where}.gradient_tolerance",
+        _merged(table, defaults, "gradient_tolerance"), file, f"{where}.gradient_tolerance"
     )
     chunking = identities.chunking(table, symbols, inputs, outputs, sizes, file, where)
     reversal = identities.reversal(table, inputs, outputs, dims, file, where)
@@ -266,3 +262,11 @@ def _spec(
         chunking=chunking,
         reversal=reversal,
     )
+
+
+def _merged(table: Mapping[str, Any], defaults: Mapping[str, Any], key: str) -> Any:
+    """The spec's ``key`` table over the family's, dtype by dtype (None: neither has one)."""
+    mine, family = table.get(key), defaults.get(key)
+    if isinstance(mine, dict) and isinstance(family, dict):
+        return {**family, **mine}
+    return mine if mine is not None else family

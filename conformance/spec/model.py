@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from conformance.lang.parse import Statement
+from conformance.lang.rounding import UNIT_ROUNDOFF
 
 Role = Literal["input", "state", "parameter", "output"]
 ROLES: tuple[Role, ...] = ("input", "state", "parameter", "output")
@@ -40,12 +41,42 @@ class Symbol:
     shape_ast: tuple[ast.expr, ...] = field(default=(), compare=False, repr=False)
 
 
+ROUNDING_LIMIT = 16.0
+"""A correct result may err by this many times its expected rounding error (see README,
+"Tolerances that follow the computation": correct float32 kernels reach about 0.3 of it)."""
+
+
 @dataclass(frozen=True)
 class Tolerance:
-    """Elementwise bound |actual − reference| ≤ atol + rtol·|reference|."""
+    """How far a correct result may be from the reference in one dtype, and why.
 
-    atol: float
-    rtol: float
+    Each element may differ by ``limit`` times its expected rounding error (derived from
+    the spec at the case's sizes, :mod:`conformance.oracle.rounding`), or by
+    ``atol + rtol·|reference|`` where that is larger. The defaults derive everything;
+    a spec widens with ``factor`` (a multiple of the derived limit) or an explicit
+    ``atol``/``rtol`` floor, and says why in ``reason``.
+    """
+
+    factor: float = 1.0
+    atol: float = 0.0
+    rtol: float = 0.0
+    reason: str = ""
+
+    @property
+    def limit(self) -> float:
+        """The largest allowed multiple of the expected rounding error."""
+        return ROUNDING_LIMIT * self.factor
+
+    def invariant_names(self, dtype: str) -> dict[str, float]:
+        """``atol`` and ``rtol`` as invariants name them: the limit in units of the dtype's
+        unit roundoff (16·u), or the explicit widening where that is larger."""
+        unit = self.limit * UNIT_ROUNDOFF[dtype]
+        return {"atol": max(unit, self.atol), "rtol": max(unit, self.rtol)}
+
+    @property
+    def widened(self) -> bool:
+        """Whether the spec widened the derived tolerance."""
+        return self.factor != 1.0 or self.atol > 0 or self.rtol > 0
 
 
 @dataclass(frozen=True)

@@ -60,27 +60,66 @@ def check_domain(domain: Any, file: str, where: str) -> None:
         raise unknown_name_error(node.func.id, DOMAIN_FUNCTIONS, kind="domain", where=where)
 
 
+TOLERANCE_KEYS = {"factor", "atol", "rtol", "reason"}
+
+
 def tolerances(table: Any, file: str, where: str) -> dict[str, Tolerance]:
-    """One ``{ atol, rtol }`` per dtype, each a finite number >= 0."""
+    """Per dtype, how the spec widens its derived tolerance (nothing: derived as it is).
+
+    ``{ factor = 4, reason = "…" }`` multiplies the limit; ``{ atol = 1e-6, rtol = 0,
+    reason = "…" }`` adds an explicit floor. A widening needs its reason, and a reason
+    needs a widening.
+    """
+    if table is None:
+        return {dtype: Tolerance() for dtype in DTYPES}
     if not isinstance(table, dict):
         raise SpecError(f"should be a table keyed by dtype, got {table!r}", file=file, field=where)
     check_keys(table, set(DTYPES), file, where)
     out = {}
     for dtype in DTYPES:
-        entry = table.get(dtype)
+        entry = table.get(dtype, {})
+        field = f"{where}.{dtype}"
         if not isinstance(entry, dict):
-            raise SpecError(f"missing tolerance for {dtype}", file=file, field=where)
-        check_keys(entry, {"atol", "rtol"}, file, f"{where}.{dtype}")
-        atol, rtol = entry.get("atol"), entry.get("rtol")
-        for key, value in (("atol", atol), ("rtol", rtol)):
+            raise SpecError(
+                f"{entry!r} should be a table",
+                file=file,
+                field=field,
+                hint='e.g. { factor = 4, reason = "…" }',
+            )
+        check_keys(entry, TOLERANCE_KEYS, file, field)
+        numbers = {}
+        for key, least in (("factor", 1.0), ("atol", 0.0), ("rtol", 0.0)):
+            value = entry.get(key, least)
             number = isinstance(value, int | float) and not isinstance(value, bool)
-            if not number or not math.isfinite(value) or value < 0:  # type: ignore[arg-type, operator]
+            if not number or not math.isfinite(value) or value < least:
+                hint = "a spec may widen the derived tolerance, never narrow it"
                 raise SpecError(
-                    f"{key} = {value!r} should be a number >= 0",
+                    f"{key} = {value!r} should be a number >= {least:g}",
                     file=file,
-                    field=f"{where}.{dtype}",
+                    field=field,
+                    hint=hint if key == "factor" else "",
                 )
-        out[dtype] = Tolerance(float(atol), float(rtol))  # type: ignore[arg-type]
+            numbers[key] = float(value)
+        reason = entry.get("reason", "")
+        if not isinstance(reason, str):
+            raise SpecError(f"reason = {reason!r} should be a string", file=file, field=field)
+        tolerance = Tolerance(**numbers, reason=reason.strip())
+        if tolerance.widened and not tolerance.reason:
+            raise SpecError(
+                "a widened tolerance needs a reason",
+                file=file,
+                field=field,
+                hint='add reason = "…": why a correct implementation errs by more than the '
+                "derived bound",
+            )
+        if tolerance.reason and not tolerance.widened:
+            raise SpecError(
+                "reason without a widening",
+                file=file,
+                field=field,
+                hint="add factor, atol or rtol, or remove the reason",
+            )
+        out[dtype] = tolerance
     return out
 
 

@@ -92,7 +92,7 @@ def test_gradient_catches_sigmoid_derivative_of_activated_value(check_kernel):
     result = check_kernel("lstm.forget_gate", "gradient", forget_forward, vjp)
     assert result.status is Status.FAIL
     assert result.worst.startswith("grad ")
-    assert "× tolerance" in result.message
+    assert "× the expected float64 rounding" in result.message
 
 
 def test_numeric_catches_transposed_recurrent_weight_block(check_kernel):
@@ -216,7 +216,9 @@ def test_numeric_reports_worst_case_and_timing_for_a_passing_backend(check_kerne
     assert result.status is Status.PASS
     assert 0 <= result.tol_fraction <= 1
     assert result.seconds is not None and result.seconds > 0
-    assert result.tolerance == {"atol": 1e-12, "rtol": 1e-10}
+    assert result.tolerance == {"limit": 16.0, "atol": 0.0, "rtol": 0.0}
+    assert result.units == "expected float64 rounding"
+    assert 0 < result.rounding <= 16
 
 
 def test_batch_independence_catches_outputs_that_are_views_of_a_reused_buffer(check_kernel):

@@ -10,7 +10,9 @@ from diagnosis_corpus import MUTANTS, Mutant
 
 from conformance import Backend, Kernel
 from conformance.checks import CheckContext
-from conformance.checks.compare import compare
+from conformance.checks.compare import Allowance, compare
+from conformance.checks.context import largest
+from conformance.checks.gradient import forward_level, gradient_rounding
 from conformance.engine import CheckRequest, run_check
 from conformance.results.model import CheckResult, Status
 
@@ -52,14 +54,23 @@ def wrong_by_hand(mutant: Mutant, result: CheckResult, catalog, oracle) -> set[s
     assert case is not None
     inputs = ctx.inputs(case, spec.sizes[case])
     if mutant.check == "numeric":
-        got, want, tol = mutant.forward(dict(inputs)), ctx.reference(case, inputs), spec.tolerance
+        got, want = mutant.forward(dict(inputs)), ctx.reference(case, inputs)
+        rounding = ctx.reference_rounding(case, inputs)
+        allowed = {n: ctx.allowance(rounding.get(n, 0.0)) for n in want}
     else:
         assert mutant.vjp is not None
         cotangents = ctx.cotangents(case, spec.sizes[case])
         got = mutant.vjp(dict(inputs), cotangents)
-        want = ctx.reference_vjp(case, inputs, cotangents)
-        tol = spec.gradient_tolerance
-    return {n for n in want if not compare(n, np.asarray(got[n]), want[n], tol[mutant.dtype]).ok}
+        terms = ctx.reference_vjp_terms(case, inputs, cotangents)
+        want = {n: t.value for n, t in terms.items()}
+        level = forward_level(ctx.reference(case, inputs), ctx.reference_rounding(case, inputs))
+        scale = max(largest(w) for w in want.values())
+        tol = spec.gradient_tolerance[mutant.dtype]
+        allowed = {
+            n: Allowance(gradient_rounding(t, level), tol, mutant.dtype, 1, scale)
+            for n, t in terms.items()
+        }
+    return {n for n in want if not compare(n, np.asarray(got[n]), want[n], allowed[n]).ok}
 
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: m.name)

@@ -27,10 +27,6 @@ source = "Ramachandran, Zoph & Le (2017), Searching for Activation Functions"
 
 [defaults]
 sizes = [{ B = 3, H = 4 }, { B = 1, H = 1 }]
-tolerance.float64 = { atol = 1e-12, rtol = 1e-10 }
-tolerance.float32 = { atol = 1e-6, rtol = 1e-5 }
-gradient_tolerance.float64 = { atol = 1e-11, rtol = 1e-9 }
-gradient_tolerance.float32 = { atol = 2e-5, rtol = 2e-4 }
 
 [symbols]
 z = { shape = ["B", "H"], role = "input", meaning = "pre-activation" }

@@ -62,7 +62,8 @@ def test_an_engine_failure_shows_each_figure_once(catalog, oracle, make_result_s
     assert block.count(result.worst) == 1
     assert block.count(f"{result.tol_fraction:.3g}×") == 1
     assert block.count("seed") == 1 and block.count("B=3, D=5, H=4") == 1
-    assert "tolerance: atol=1e-06, rtol=1e-05" in block and "by how much" not in block
+    assert "tolerance: 16× the expected float32 rounding" in block and "by how much" not in block
+    assert block.count("× the expected float32 rounding, limit 16×") == 1
 
 
 def test_gradient_failure_block_lists_every_inputs_verdict(catalog, oracle, make_result_set):

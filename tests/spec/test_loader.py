@@ -11,6 +11,7 @@ from conformance.errors import SpecError
 from conformance.oracle.verify import load_checked_catalog
 from conformance.spec.catalog import Catalog, default_spec_paths, spec_files
 from conformance.spec.loader import load_catalog
+from conformance.spec.model import ROUNDING_LIMIT, Tolerance
 
 LSTM_IDS = [
     "lstm.forget_gate",
@@ -29,10 +30,6 @@ title = "A minimal family"
 
 [defaults]
 sizes = [{ B = 2, D = 3, H = 4 }]
-tolerance.float64 = { atol = 1e-12, rtol = 1e-10 }
-tolerance.float32 = { atol = 1e-6, rtol = 1e-5 }
-gradient_tolerance.float64 = { atol = 1e-11, rtol = 1e-9 }
-gradient_tolerance.float32 = { atol = 2e-5, rtol = 2e-4 }
 
 [symbols]
 x = { shape = ["B", "D"], role = "input", domain = "normal(0, 1)" }
@@ -48,6 +45,10 @@ equations = ["f = sigmoid(x @ W_f.T + b_f)"]
 invariants = ["0 <= f <= 1"]
 """
 """A valid one-spec family; each error test replaces one fragment of it."""
+
+
+SIZES = "sizes = [{ B = 2, D = 3, H = 4 }]\n"
+"""The family's sizes line: tolerance tests add a line after it, in ``[defaults]``."""
 
 
 def mutate(old: str, new: str, text: str = MINIMAL) -> str:
@@ -95,8 +96,9 @@ def test_load_catalog_lstm_cell_fields() -> None:
     assert cell.dims == ("B", "D", "H")
     assert cell.sizes[0] == {"B": 3, "D": 5, "H": 4}
     assert cell.differentiable == cell.inputs  # every float input by default
-    assert cell.tolerance["float64"].atol == 1e-12
-    assert cell.gradient_tolerance["float32"].rtol == 2e-4
+    assert cell.tolerance["float32"] == Tolerance()  # derived, not widened
+    assert cell.tolerance["float32"].limit == ROUNDING_LIMIT
+    assert cell.gradient_tolerance["float64"] == Tolerance()
     assert cell.stability == {"x": "extreme(1000)"}
     assert cell.symbols["h_prev"].next == "h"
     assert cell.symbols["W_f"].shape == ("H", "H + D")
@@ -194,26 +196,50 @@ ERRORS = [
         id="missing-shape",
     ),
     pytest.param(
-        "tolerance.float32 = { atol = 1e-6, rtol = 1e-5 }\n", "",
-        "spec 'mini.gate'.tolerance: missing tolerance for float32",
-        id="missing-dtype-tolerance",
+        SIZES, SIZES + 'tolerance.float32 = { factor = 4 }\n',
+        "spec 'mini.gate'.tolerance.float32: a widened tolerance needs a reason",
+        id="widening-without-reason",
     ),
     pytest.param(
-        "tolerance.float64 = { atol = 1e-12,", "tolerance.float64 = { atol = -1e-12,",
+        SIZES, SIZES + 'tolerance.float32 = { reason = "why not" }\n',
+        "spec 'mini.gate'.tolerance.float32: reason without a widening",
+        id="reason-without-widening",
+    ),
+    pytest.param(
+        SIZES, SIZES + 'tolerance.float32 = { factor = 0.5, reason = "tighter" }\n',
+        "spec 'mini.gate'.tolerance.float32: factor = 0.5 should be a number >= 1 "
+        "(a spec may widen the derived tolerance, never narrow it)",
+        id="narrowing-factor",
+    ),
+    pytest.param(
+        SIZES, SIZES + 'tolerance.float64 = { atol = -1e-12, reason = "x" }\n',
         "spec 'mini.gate'.tolerance.float64: atol = -1e-12 should be a number >= 0",
         id="negative-atol",
     ),
     pytest.param(
-        "gradient_tolerance.float32 = { atol = 2e-5, rtol = 2e-4 }",
-        "gradient_tolerance.float32 = { atol = 2e-5, rtol = -2e-4 }",
+        SIZES, SIZES + 'gradient_tolerance.float32 = { rtol = -2e-4, reason = "x" }\n',
         "spec 'mini.gate'.gradient_tolerance.float32: rtol = -0.0002 should be a number >= 0",
         id="negative-gradient-rtol",
     ),
     pytest.param(
-        "tolerance.float64 = { atol = 1e-12,", "tolerance.float16 = { atol = 1e-3, rtol = 1e-3 }\n"
-        "tolerance.float64 = { atol = 1e-12,",
+        SIZES, SIZES + 'tolerance.float32 = { facter = 2, reason = "x" }\n',
+        "spec 'mini.gate'.tolerance.float32: unknown key 'facter' (did you mean 'factor'?)",
+        id="unknown-tolerance-key",
+    ),
+    pytest.param(
+        SIZES, SIZES + 'tolerance.float16 = { factor = 2, reason = "x" }\n',
         "spec 'mini.gate'.tolerance: unknown key 'float16'",
         id="unknown-dtype",
+    ),
+    pytest.param(
+        SIZES, SIZES + 'tolerance.float32 = 4\n',
+        "spec 'mini.gate'.tolerance.float32: 4 should be a table",
+        id="tolerance-not-a-table",
+    ),
+    pytest.param(
+        SIZES, SIZES + 'tolerance.float32 = { factor = 2, reason = 3 }\n',
+        "spec 'mini.gate'.tolerance.float32: reason = 3 should be a string",
+        id="reason-not-a-string",
     ),
     pytest.param(
         "{ B = 2, D = 3, H = 4 }", "{ B = 2, D = 3 }",
@@ -478,9 +504,24 @@ def test_load_catalog_verify_false_skips_the_dry_run(write) -> None:
 
 @pytest.mark.parametrize("bad", ["nan", "inf", "true"])
 def test_load_catalog_rejects_non_finite_tolerance(write, bad: str) -> None:
-    path = write(mutate("{ atol = 1e-12, rtol = 1e-10 }", f"{{ atol = {bad}, rtol = 1e-10 }}"))
+    sizes = "sizes = [{ B = 2, D = 3, H = 4 }]\n"
+    widened = f'{sizes}tolerance.float64 = {{ atol = {bad}, reason = "x" }}\n'
+    path = write(mutate(sizes, widened))
     with pytest.raises(SpecError, match=error_pattern(path, "tolerance.float64: atol = ")):
         load_checked_catalog([path])
+
+
+def test_load_catalog_widening_keeps_reason_and_merges_dtype_by_dtype(write) -> None:
+    sizes = "sizes = [{ B = 2, D = 3, H = 4 }]\n"
+    family = f'{sizes}tolerance.float64 = {{ atol = 1e-9, reason = "a float64 floor" }}\n'
+    invariants = 'invariants = ["0 <= f <= 1"]'
+    spec = f'{invariants}\ntolerance.float32 = {{ factor = 4, reason = "4-ulp tanh" }}'
+    path = write(mutate(invariants, spec, mutate(sizes, family)))
+    gate = load_checked_catalog([path]).get("mini.gate")
+    assert gate.tolerance["float32"] == Tolerance(factor=4.0, reason="4-ulp tanh")
+    assert gate.tolerance["float32"].limit == 4 * ROUNDING_LIMIT
+    assert gate.tolerance["float64"] == Tolerance(atol=1e-9, reason="a float64 floor")
+    assert gate.gradient_tolerance["float32"] == Tolerance()
 
 
 def test_load_catalog_resolves_spec_references_in_invariants(write) -> None:
