@@ -2,28 +2,40 @@
 
 It knows nothing of pytest or the terminal: the pytest suite and the command line
 are thin front ends over :func:`run_check` and :func:`plan`, so a result means the
-same thing wherever it was produced. A backend that raises never stops the run: its
-exception becomes an ``error`` result naming the backend.
+same thing wherever it was produced. The kernels run where a
+:class:`~conformance.isolation.KernelHost` puts them (a worker process per backend in
+both front ends). A backend that raises, returns junk, dies or hangs never stops the
+run: that becomes an ``error`` result naming the backend; an exception of the
+harness's own code is an ``error`` that says it is the harness's.
 """
 
 from __future__ import annotations
 
 import time
-import traceback
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from conformance import diagnosis
-from conformance.checks import CHECKS, CheckContext, Measurement
+from conformance.checks import CHECKS, CheckContext, CheckKind, Measurement
+from conformance.checks.context import restrictions
 from conformance.checks.equivalent import equivalent_tolerances
 from conformance.diagnosis import DIAGNOSED
-from conformance.errors import NotDeclared, UsageError
+from conformance.errors import (
+    KernelFault,
+    KernelRaised,
+    KernelTimeout,
+    NotDeclared,
+    UsageError,
+    WorkerLost,
+)
+from conformance.isolation import InProcess, KernelHost
+from conformance.isolation.execute import describe_exception
 from conformance.oracle.evaluate import Oracle
 from conformance.plugins.backend import Backend
 from conformance.results.model import CheckResult, Status
 from conformance.spec.model import Spec
-from conformance.typing import DTYPES
+from conformance.typing import DTYPES, Sizes
 
 
 @dataclass(frozen=True)
@@ -67,7 +79,7 @@ def plan(
         )
     if not specs:
         raise UsageError("no spec selected")
-    return [
+    requests = [
         CheckRequest(spec, backend, dtype, name)
         for spec in specs
         for backend in backends
@@ -75,17 +87,23 @@ def plan(
         for name in names
         if CHECKS[name].applies(spec)
     ]
+    if not any(implemented(r) for r in requests):
+        shown = ", ".join(s.id for s in specs[:5]) + (", …" if len(specs) > 5 else "")
+        raise UsageError(
+            f"nothing to check: no selected backend ({', '.join(b.name for b in backends)}) "
+            f"implements any selected spec ({shown}) in {', '.join(dtypes)}"
+        )
+    return requests
 
 
-def run_check(
-    request: CheckRequest, oracle: Oracle, *, seed: int = 0, diagnose: bool = True
-) -> CheckResult:
-    """Run one check over every case of the spec: the first failure, or else the worst pass.
+def implemented(request: CheckRequest) -> bool:
+    """Whether the backend has a kernel for the spec that declares the dtype."""
+    kernel = request.backend.kernel(request.spec.id)
+    return kernel is not None and request.dtype in kernel.dtypes
 
-    A failing numeric or gradient check is diagnosed (``diagnose=False`` skips it): the
-    variants of the spec that explain it are named in the message and kept in
-    ``extra["diagnosis"]``.
-    """
+
+def blank_result(request: CheckRequest, *, seed: int = 0) -> CheckResult:
+    """The result of ``request`` before anything ran: a pass, with its tolerance."""
     spec, backend, dtype, check = request.spec, request.backend, request.dtype, request.check
     result = CheckResult(
         spec=spec.id,
@@ -97,29 +115,68 @@ def run_check(
         seed=seed,
     )
     _describe_tolerance(result, spec, dtype, check)
+    return result
+
+
+def run_check(
+    request: CheckRequest,
+    oracle: Oracle,
+    *,
+    seed: int = 0,
+    diagnose: bool = True,
+    host: KernelHost | None = None,
+) -> CheckResult:
+    """Run one check over every case of the spec: the first failure, or else the worst pass.
+
+    A failing numeric or gradient check is diagnosed (``diagnose=False`` skips it): the
+    variants of the spec that explain it are named in the message and kept in
+    ``extra["diagnosis"]``. ``host`` is where the kernels run (a
+    :class:`~conformance.isolation.WorkerPool`); by default in this process. What a
+    kernel does not declare (a dtype) is not implemented, with the kernel's reason.
+    """
+    spec, backend, dtype, check = request.spec, request.backend, request.dtype, request.check
+    result = blank_result(request, seed=seed)
     kernel = backend.kernel(spec.id)
     if kernel is None:
         result.status = Status.NOT_IMPLEMENTED
         result.message = f"{backend.name} has no kernel for {spec.id}"
         return result
+    if dtype not in kernel.dtypes:
+        result.status = Status.NOT_IMPLEMENTED
+        result.message = f"{backend.name} declares {spec.id} for {', '.join(kernel.dtypes)} only"
+        result.message += f": {kernel.reason}" if kernel.reason else ""
+        return result
+    if restricted := restrictions(kernel):
+        result.extra["restrictions"] = restricted
     start = time.perf_counter()
-    ctx = CheckContext(spec, backend, kernel, dtype, seed, oracle)
+    ctx = CheckContext(
+        spec, backend, kernel, dtype, seed, oracle, (host or InProcess()).calls(backend)
+    )
     worst: Measurement | None = None
+    try:
+        _prefetch(ctx, CHECKS[check])
+    except KernelTimeout as exc:  # the check's time is spent: the case in flight's error
+        case = exc.case or 0
+        _record_error(result, exc, ctx, check, case, spec.sizes[case])
+        result.duration = time.perf_counter() - start
+        return result
+    except KernelFault:  # the cases run one by one, and the first to fail says how
+        pass
     notes: dict[str, Any] = {}  # every case's extra; the worst case's own win below
     for case, sizes in enumerate(spec.sizes):
         try:
             measured = CHECKS[check].measure(ctx, case, sizes)
-        except (NotDeclared, NotImplementedError) as exc:
+        except NotDeclared as exc:
             result.status, result.message = Status.NOT_IMPLEMENTED, str(exc) or "not implemented"
             break
-        except Exception as exc:  # the backend's fault, reported, never fatal
-            result.status = Status.ERROR
-            result.message = f"{backend.name} raised {_describe_exception(exc)} {ctx.label(sizes)}"
-            result.sizes, result.case = dict(sizes), case
+        except Exception as exc:  # reported against its culprit, never fatal
+            _record_error(result, exc, ctx, check, case, sizes)
             break
         notes.update(measured.extra)
         if measured.seconds is not None:
             result.seconds = measured.seconds
+        if measured.message and measured.ok:
+            result.message = measured.message
         if not measured.ok:
             result.status, result.message = Status.FAIL, measured.message
             worst = measured
@@ -164,7 +221,7 @@ def _diagnose(result: CheckResult, failed: Measurement, ctx: CheckContext, oracl
             gradient_tolerance=gradients,
         )
     except Exception as exc:  # the harness's own fault: say so, keep the verdict
-        result.extra["diagnosis"] = {"error": _describe_exception(exc)}
+        result.extra["diagnosis"] = {"error": describe_exception(exc)}
         return
     if found is None:
         return
@@ -180,10 +237,12 @@ def run_requests(
     seed: int = 0,
     progress: Callable[[CheckRequest, CheckResult], None] | None = None,
     diagnose: bool = True,
+    host: KernelHost | None = None,
 ) -> Iterator[CheckResult]:
     """Run every request in order, yielding each result as soon as it exists."""
+    host = host or InProcess()
     for request in requests:
-        result = run_check(request, oracle, seed=seed, diagnose=diagnose)
+        result = run_check(request, oracle, seed=seed, diagnose=diagnose, host=host)
         if progress is not None:
             progress(request, result)
         yield result
@@ -197,8 +256,50 @@ def _describe_tolerance(result: CheckResult, spec: Spec, dtype: str, check: str)
     result.tolerance_reason = tol.reason
 
 
-def _describe_exception(exc: BaseException) -> str:
-    """``ValueError: shapes (3,4) and (5,) not aligned (at fused_gate.py:41)``."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    where = f" (at {frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno})" if frames else ""
-    return f"{type(exc).__name__}: {exc}{where}"
+def _prefetch(ctx: CheckContext, kind: CheckKind) -> None:
+    """Every case's kernel calls that ``kind`` knows ahead, in one round trip.
+
+    When one of them raises or its worker dies, nothing is kept: the check then runs
+    case by case, so that it stops at its first failing case, whatever failed in a
+    later one. A timeout is final (the check's time is spent) and names its case. What
+    the plan cannot offer (NotDeclared) is left to the check itself to say.
+    """
+    if kind.plan is None:
+        return
+    try:
+        planned = [
+            (case, call)
+            for case, sizes in enumerate(ctx.spec.sizes)
+            for call in kind.plan(ctx, case, sizes)
+        ]
+    except NotDeclared:
+        return
+    ctx.prefetch(planned)
+
+
+def _record_error(
+    result: CheckResult, exc: Exception, ctx: CheckContext, check: str, case: int, sizes: Sizes
+) -> None:
+    result.status = Status.ERROR
+    result.message = _error_message(exc, ctx, check, case, sizes)
+    if not isinstance(exc, KernelFault):
+        result.extra["harness_error"] = describe_exception(exc)
+    result.sizes, result.case = dict(sizes), case
+
+
+def _error_message(exc: Exception, ctx: CheckContext, check: str, case: int, sizes: Sizes) -> str:
+    """Whose fault, and what: the backend's (it raised, returned junk, died, hung) or the
+    harness's own."""
+    name, label = ctx.backend.name, ctx.label(sizes)
+    if isinstance(exc, KernelRaised):
+        return f"{name} raised {exc} {label}"
+    if isinstance(exc, WorkerLost):
+        restarted = "; the worker was replaced" if not isinstance(exc, KernelTimeout) else ""
+        during = f"{exc.what} during {exc.during}, {ctx.dtype}, case {case}{exc.where}"
+        return f"{during}{restarted} {label}"
+    if isinstance(exc, KernelFault):
+        return f"{name}: {exc} {label}"
+    return (
+        f"harness error in the {check} check: {describe_exception(exc)} {label} "
+        f"(a bug of the harness, not of {name}; please report it)"
+    )

@@ -23,8 +23,10 @@ class Location:
 
     def at(self, field: str) -> Location:
         """The same place, one field further in (``equations`` → ``equations[0]``)."""
-        joined = f"{self.field}.{field}" if self.field and not field.startswith("[") else (
-            self.field + field
+        joined = (
+            f"{self.field}.{field}"
+            if self.field and not field.startswith("[")
+            else (self.field + field)
         )
         return replace(self, field=joined if self.field else field)
 
@@ -121,3 +123,40 @@ class NotDeclared(ConformanceError):  # noqa: N818
 
 class HarnessError(ConformanceError):
     """A bug of the harness itself (not of the spec, the backend or the user's input)."""
+
+
+class KernelFault(ConformanceError):  # noqa: N818
+    """The backend's fault in one kernel call: it raised, returned something that cannot be
+    checked, or its worker process died or hung. The engine records an ``error`` for the
+    check in flight; the run goes on.
+
+    :ivar index: which call of a batch of calls was in flight (None: not known).
+    :ivar case: the spec's case that call belonged to, when the engine knows it.
+    """
+
+    index: int | None = None
+    case: int | None = None
+
+
+class KernelRaised(KernelFault):
+    """The kernel raised; the message describes its exception: ``ValueError: shapes (3,4)
+    and (5,) not aligned (at fused_gate.py:41)``."""
+
+
+class WorkerLost(KernelFault):
+    """The backend's worker process died, exited, or was killed after the per-check timeout.
+
+    :ivar what: ``worker died with SIGSEGV``, ``worker exited with status 3``,
+        ``timed out after 2 s (the per-check timeout)``.
+    :ivar during: ``forward of lstm.cell``: the call in flight.
+    :ivar where: `` (at crashy.py:7 in forward)`` when the worker died of a signal in
+        Python code it could name, else empty.
+    """
+
+    def __init__(self, what: str, during: str = "", where: str = "") -> None:
+        self.what, self.during, self.where = what, during, where
+        super().__init__((f"{what} during {during}" if during else what) + where)
+
+
+class KernelTimeout(WorkerLost):
+    """A kernel call outlasted what was left of the per-check timeout; its worker was killed."""

@@ -50,8 +50,9 @@ def conformance_session(request: pytest.FixtureRequest) -> Session:
 def test_conformance(
     conformance_request: CheckRequest, conformance_session: Session, request: pytest.FixtureRequest
 ) -> None:
+    session = conformance_session
     result = run_check(
-        conformance_request, conformance_session.oracle, seed=conformance_session.selection.seed
+        conformance_request, session.oracle, seed=session.selection.seed, host=session.host()
     )
     attach_result(request.node, result)
     if result.status is Status.NOT_IMPLEMENTED:

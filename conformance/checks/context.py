@@ -10,8 +10,9 @@ from typing import Any
 
 import numpy as np
 
+from conformance.checks.calls import Call, KernelCalls, Reply, call_key
 from conformance.checks.compare import Allowance, Discrepancy, compare, worst
-from conformance.errors import NotDeclared
+from conformance.errors import HarnessError, KernelFault, NotDeclared
 from conformance.oracle.evaluate import Oracle, Projection
 from conformance.plugins.backend import Backend, Kernel
 from conformance.spec.draw import case_rng, draw_cotangents, draw_inputs, shape_of
@@ -62,7 +63,11 @@ class Measurement:
 
 @dataclass(frozen=True)
 class CheckContext:
-    """Everything a check needs besides the case."""
+    """Everything a check needs besides the case.
+
+    ``kernel`` holds the backend's declarations (dtypes, gradients, zero inputs);
+    ``calls`` runs its kernels, in the backend's worker or in this process.
+    """
 
     spec: Spec
     backend: Backend
@@ -70,13 +75,29 @@ class CheckContext:
     dtype: str
     seed: int
     oracle: Oracle
+    calls: KernelCalls | None = None
+    _drawn: dict[tuple, dict[str, Array]] = field(default_factory=dict, repr=False)
+    _prefetched: dict[bytes, list[Reply]] = field(default_factory=dict, repr=False)
 
     def inputs(
         self, case: int, sizes: Sizes, domains: Mapping[str, str] | None = None
     ) -> dict[str, Array]:
-        """The case's inputs in the dtype under test: the same for every backend."""
-        rng = case_rng(self.seed, self.spec.id, case, "stability" if domains else "inputs")
-        return draw_inputs(self.spec, sizes, dtype=self.dtype, rng=rng, domains=domains)
+        """The case's inputs in the dtype under test: the same for every backend, except
+        that the inputs the kernel takes only as zeros (``zero_inputs``) are zeros.
+
+        Drawn once per context and read-only: what a check sends is what it measured."""
+        key = (case, tuple(sorted((domains or {}).items())))
+        if key not in self._drawn:
+            stream = "stability" if domains else "inputs"
+            rng = case_rng(self.seed, self.spec.id, case, stream)
+            drawn = draw_inputs(self.spec, sizes, dtype=self.dtype, rng=rng, domains=domains)
+            for name in self.kernel.zero_inputs:
+                if name in drawn:
+                    drawn[name] = np.zeros_like(drawn[name])
+            for array in drawn.values():
+                array.flags.writeable = False
+            self._drawn[key] = drawn
+        return dict(self._drawn[key])
 
     def cotangents(self, case: int, sizes: Sizes) -> dict[str, Array]:
         """The case's output cotangents u (for the VJP uᵀJ): the same for every backend."""
@@ -121,7 +142,7 @@ class CheckContext:
 
     def _memo_key(self, case: int, inputs: Arrays) -> tuple:
         """What a case's reference is a pure function of: the spec's equations and domains,
-        the seed, the case and the shapes drawn."""
+        the seed, the case, the shapes drawn and the inputs zeroed for this kernel."""
         spec = self.spec
         shapes = tuple((name, np.shape(value)) for name, value in inputs.items())
         definition = (
@@ -129,7 +150,8 @@ class CheckContext:
             tuple((s.name, s.domain) for s in spec.input_symbols),
             tuple(sorted(spec.stability.items())),
         )
-        return (spec.id, definition, self.seed, case, self.dtype, shapes)
+        zeroed = tuple(sorted(self.kernel.zero_inputs))
+        return (spec.id, definition, self.seed, case, self.dtype, shapes, zeroed)
 
     def label(self, sizes: Sizes) -> str:
         """``[lstm.cell(B=3, D=5, H=4), fused-gate, float32, seed=0]`` for messages."""
@@ -140,28 +162,66 @@ class CheckContext:
     def tolerance(self) -> Tolerance:
         return self.spec.tolerance[self.dtype]
 
-    def forward(self, inputs: Arrays) -> Mapping[str, Array]:
-        """The kernel's outputs for a private copy of ``inputs``."""
-        result = self.kernel.forward({k: v.copy() for k, v in inputs.items()})
-        if not isinstance(result, Mapping):
-            raise TypeError(
-                f"backend {self.backend.name!r}: forward for {self.spec.id!r} returned "
-                f"{type(result).__name__}, not a mapping of output names to arrays"
-            )
-        return result
+    def call(self, call: Call) -> Reply:
+        """Run one kernel call through ``calls`` (the backend's worker or this process)."""
+        return self.call_all([call])[0]
 
-    def vjp(self, inputs: Arrays, cotangents: Arrays) -> Mapping[str, Array]:
+    def call_all(self, calls: list[Call]) -> list[Reply]:
+        """Run several kernel calls in one round trip to where the kernel runs; a call
+        that :meth:`prefetch` already ran is answered with its reply."""
+        if self.calls is None:
+            raise HarnessError(f"no kernel calls for {self.backend.name!r}: context built without")
+        replies: list[Reply | None] = [self._take(call) for call in calls]
+        missing = [i for i, reply in enumerate(replies) if reply is None]
+        if missing:
+            fresh = self.calls.call([calls[i] for i in missing])
+            for i, reply in zip(missing, fresh, strict=True):
+                replies[i] = reply
+        return [reply for reply in replies if reply is not None]
+
+    def prefetch(self, planned: list[tuple[int, Call]]) -> None:
+        """Run every case's calls, known ahead, in one round trip; each reply then answers
+        the identical call of its case. A kernel fault says the case it happened in."""
+        if len(planned) < 2:
+            return
+        try:
+            replies = self.call_all([call for _, call in planned])
+        except KernelFault as exc:
+            exc.case = planned[exc.index or 0][0]
+            raise
+        for (_, call), reply in zip(planned, replies, strict=True):
+            self._prefetched.setdefault(call_key(call), []).append(reply)
+
+    def _take(self, call: Call) -> Reply | None:
+        if not self._prefetched:
+            return None
+        waiting = self._prefetched.get(call_key(call))
+        return waiting.pop(0) if waiting else None
+
+    def forward_call(self, inputs: Arrays, **flags: Any) -> Call:
+        """``forward(inputs)`` of this spec as a call (``track=…``, ``quiet=…``)."""
+        return Call(self.spec.id, "forward", (dict(inputs),), **flags)
+
+    def vjp_call(self, inputs: Arrays, cotangents: Arrays, **flags: Any) -> Call:
+        """``vjp(inputs, cotangents)`` of this spec as a call; NotDeclared without a VJP."""
         if self.kernel.vjp is None:
             raise NotDeclared(f"{self.backend.name!r} has no VJP for {self.spec.id!r}")
-        result = self.kernel.vjp(
-            {k: v.copy() for k, v in inputs.items()}, {k: v.copy() for k, v in cotangents.items()}
-        )
-        if not isinstance(result, Mapping):
-            raise TypeError(
-                f"backend {self.backend.name!r}: vjp for {self.spec.id!r} returned "
-                f"{type(result).__name__}, not a mapping of input names to gradients"
-            )
-        return result
+        return Call(self.spec.id, "vjp", (dict(inputs), dict(cotangents)), **flags)
+
+    def forward(self, inputs: Arrays, **flags: Any) -> Arrays:
+        """The kernel's outputs for a private copy of ``inputs``."""
+        return self.call(self.forward_call(inputs, **flags)).values
+
+    def vjp(self, inputs: Arrays, cotangents: Arrays) -> Arrays:
+        """The kernel's gradients for private copies of ``inputs`` and ``cotangents``."""
+        return self.call(self.vjp_call(inputs, cotangents)).values
+
+
+def restrictions(kernel: Kernel) -> list[str]:
+    """What a kernel's declarations restrict every check to: ``with h_0 = 0 only``."""
+    if not kernel.zero_inputs:
+        return []
+    return [f"with {', '.join(f'{n} = 0' for n in kernel.zero_inputs)} only"]
 
 
 def verdict_from_problems(ctx: CheckContext, problems: list[str], sizes: Sizes) -> Measurement:

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from conformance.checks.calls import Call
 from conformance.checks.compare import Allowance, Discrepancy, compare, worst
 from conformance.checks.context import (
     CheckContext,
@@ -61,6 +62,11 @@ class GradientVerdict:
         }
 
 
+def plan_gradient(ctx: CheckContext, case: int, sizes: Sizes) -> list[Call]:
+    """The VJP of the case's inputs and cotangents (NotDeclared when there is none)."""
+    return [ctx.vjp_call(ctx.inputs(case, sizes), ctx.cotangents(case, sizes))]
+
+
 def check_gradient(ctx: CheckContext, case: int, sizes: Sizes) -> Measurement:
     """The backend's VJP matches complex-step derivatives of the oracle.
 
@@ -104,9 +110,8 @@ def check_gradient(ctx: CheckContext, case: int, sizes: Sizes) -> Measurement:
     bad = worst([v.discrepancy for v in verdicts])
     if not (missing or problems) and all(v.ok for v in verdicts):
         # A pass keeps only what is missing: per-input verdicts would grow every result file.
-        return Measurement(
-            True, discrepancy=bad, extra={k: extra[k] for k in extra if k != "gradients"}
-        )
+        said = _message(ctx, grads, verdicts, [], undeclared, []) if undeclared else ""
+        return Measurement(True, said, bad, extra={k: extra[k] for k in extra if k != "gradients"})
     message = _message(ctx, grads, verdicts, missing, undeclared, problems)
     evidence = Evidence(
         case, sizes, inputs, outputs=_forward_outputs(ctx, inputs, sizes),

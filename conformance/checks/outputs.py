@@ -3,11 +3,11 @@ inputs left unmodified."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 
 import numpy as np
 
+from conformance.checks.calls import Call
 from conformance.checks.compare import compare
 from conformance.checks.context import (
     CheckContext,
@@ -19,14 +19,26 @@ from conformance.checks.context import (
     shape_problems,
     verdict_from_problems,
 )
-from conformance.typing import Arrays, Sizes
+from conformance.typing import Sizes
 
 TIMING_REPEATS = 5
 
 
+def plan_forward(ctx: CheckContext, case: int, sizes: Sizes) -> list[Call]:
+    """The one call of shape, dtype and invariants: forward of the case's inputs."""
+    return [ctx.forward_call(ctx.inputs(case, sizes))]
+
+
 def check_shape(ctx: CheckContext, case: int, sizes: Sizes) -> Measurement:
-    """Every output is present with the spec's shape at these sizes."""
-    problems = shape_problems(ctx, ctx.forward(ctx.inputs(case, sizes)), sizes)
+    """Every output is present with the spec's shape at these sizes, and no other is returned."""
+    outputs = ctx.forward(ctx.inputs(case, sizes))
+    problems = shape_problems(ctx, outputs, sizes)
+    extra = [name for name in outputs if name not in ctx.spec.outputs]
+    if extra:
+        problems.append(
+            f"returned {', '.join(map(repr, extra))}, which {ctx.spec.id} does not output "
+            f"(its outputs: {', '.join(ctx.spec.outputs)})"
+        )
     return verdict_from_problems(ctx, problems, sizes)
 
 
@@ -44,23 +56,36 @@ def check_dtype(ctx: CheckContext, case: int, sizes: Sizes) -> Measurement:
     return verdict_from_problems(ctx, problems, sizes)
 
 
+def plan_numeric(ctx: CheckContext, case: int, sizes: Sizes) -> list[Call]:
+    """Forward of the case's inputs; at the largest case also timed, where the kernel runs."""
+    inputs = ctx.inputs(case, sizes)
+    calls = [ctx.forward_call(inputs)]
+    if case == largest_case(ctx.spec):
+        calls.append(ctx.forward_call(inputs, repeats=TIMING_REPEATS))
+    return calls
+
+
 def check_numeric(ctx: CheckContext, case: int, sizes: Sizes) -> Measurement:
     """Outputs match the oracle: each element within the tolerance's multiple (16) of its
-    expected rounding in the dtype, derived from the spec at these sizes."""
+    expected rounding in the dtype, derived from the spec at these sizes. At the largest
+    case, the median time of one forward call, measured around the call where it runs."""
     inputs = ctx.inputs(case, sizes)
-    outputs = ctx.forward(inputs)
+    replies = ctx.call_all(plan_numeric(ctx, case, sizes))
+    outputs = replies[0].values
     reference, rounding = ctx.reference(case, inputs), ctx.reference_rounding(case, inputs)
     measured = compare_outputs(ctx, outputs, reference, rounding, sizes)
     if not measured.ok and measured.discrepancy is not None:  # shapes right: worth a diagnosis
         return measured.with_evidence(Evidence(case, sizes, inputs, outputs=dict(outputs)))
-    if not measured.ok or case != largest_case(ctx.spec):
+    if not measured.ok or len(replies) < 2:
         return measured
-    times = []
-    for _ in range(TIMING_REPEATS):
-        start = time.perf_counter()
-        ctx.kernel.forward(inputs)
-        times.append(time.perf_counter() - start)
-    return Measurement(True, discrepancy=measured.discrepancy, seconds=float(np.median(times)))
+    return Measurement(True, discrepancy=measured.discrepancy, seconds=replies[1].seconds)
+
+
+def plan_stability(ctx: CheckContext, case: int, sizes: Sizes) -> list[Call]:
+    """Forward of the saturating inputs (NumPy's warnings off where the kernel runs: they
+    overflow by design), and of the case's ordinary inputs."""
+    saturating = ctx.inputs(case, sizes, domains=ctx.spec.stability)
+    return [ctx.forward_call(saturating, quiet=True), ctx.forward_call(ctx.inputs(case, sizes))]
 
 
 def check_stability(ctx: CheckContext, case: int, sizes: Sizes) -> Measurement:
@@ -78,8 +103,7 @@ def check_stability(ctx: CheckContext, case: int, sizes: Sizes) -> Measurement:
     saturation is off by O(1).
     """
     inputs = ctx.inputs(case, sizes, domains=ctx.spec.stability)
-    with np.errstate(all="ignore"):
-        outputs = ctx.forward(inputs)
+    outputs = ctx.call(plan_stability(ctx, case, sizes)[0]).values
     reference = ctx.reference(case, inputs, stability=True)
     problems = shape_problems(ctx, outputs, sizes)
     for name in [] if problems else ctx.spec.outputs:
@@ -133,70 +157,72 @@ def check_invariants(ctx: CheckContext, case: int, sizes: Sizes) -> Measurement:
     return Measurement(True)
 
 
+def plan_inputs_unmodified(ctx: CheckContext, case: int, sizes: Sizes) -> list[Call]:
+    """Forward, and the VJP when there is one, each watched for writes into its arguments."""
+    inputs = ctx.inputs(case, sizes)
+    calls = [ctx.forward_call(inputs, watch=True)]
+    if ctx.kernel.vjp is not None:
+        calls.append(ctx.vjp_call(inputs, ctx.cotangents(case, sizes), watch=True))
+    return calls
+
+
 def check_inputs_unmodified(ctx: CheckContext, case: int, sizes: Sizes) -> Measurement:
     """Neither forward nor VJP writes into the arrays it was given.
 
-    Each call gets its own copies, so that the message says which call modified which
-    array, and where: ``vjp modified cotangent 'f' in place (f[0, 2] was 0.25, is 0)``.
+    Each call's arguments are compared with copies taken before it, where it ran (in
+    the backend's worker, the arrays it received), so that the message says which call
+    modified which array, and where: ``vjp modified cotangent 'f' in place (f[0, 2] was
+    0.25, is 0)``.
     """
-    inputs = ctx.inputs(case, sizes)
-    given = {k: v.copy() for k, v in inputs.items()}
-    ctx.kernel.forward(given)
-    problems = _modified("forward", {"input": (inputs, given)})
-    if ctx.kernel.vjp is not None:
-        cotangents = ctx.cotangents(case, sizes)
-        given = {k: v.copy() for k, v in inputs.items()}
-        given_cot = {k: v.copy() for k, v in cotangents.items()}
-        ctx.kernel.vjp(given, given_cot)
-        problems += _modified(
-            "vjp", {"input": (inputs, given), "cotangent": (cotangents, given_cot)}
-        )
+    calls = plan_inputs_unmodified(ctx, case, sizes)
+    problems = [
+        f"{call.op} modified {modified}"
+        for call, reply in zip(calls, ctx.call_all(calls), strict=True)
+        for modified in reply.modified
+    ]
     return verdict_from_problems(ctx, problems, sizes)
 
 
-def _modified(call: str, arrays: dict[str, tuple[Arrays, Arrays]]) -> list[str]:
-    """``forward modified input 'x' in place (x[0, 2] was 0.53, is 0)``, one per array."""
-    problems = []
-    for kind, (before, after) in arrays.items():
-        for name, was in before.items():
-            now = after[name]
-            if np.array_equal(was, now, equal_nan=True):
-                continue
-            if np.shape(was) != np.shape(now):
-                where = f"shape {np.shape(was)} became {np.shape(now)}"
-            else:
-                changed = was != now
-                if np.issubdtype(np.asarray(was).dtype, np.floating):
-                    changed &= ~(np.isnan(was) & np.isnan(now))
-                index = tuple(int(i) for i in np.argwhere(changed)[0]) if changed.ndim else ()
-                at = f"{name}[{', '.join(map(str, index))}]" if index else name
-                where = f"{at} was {was[index]:.9g}, is {now[index]:.9g}"
-            problems.append(f"{call} modified {kind} {name!r} in place ({where})")
-    return problems
+def plan_batch_independence(ctx: CheckContext, case: int, sizes: Sizes) -> list[Call]:
+    """The whole batch, then every row alone (all before any comparison, so reused buffers
+    show), each tracked for outputs that alias what they must not."""
+    if sizes.get("B", 1) < 2:
+        return []
+    inputs = ctx.inputs(case, sizes)
+    calls = [ctx.forward_call(inputs, track="the whole batch", track_reset=True)]
+    shapes = {n: ctx.spec.symbols[n].shape for n in inputs}
+    for b in range(sizes["B"]):
+        row = {n: _row(v, shapes[n], b) for n, v in inputs.items()}
+        calls.append(ctx.forward_call(row, track=f"row {b} alone"))
+    return calls
 
 
 def check_batch_independence(ctx: CheckContext, case: int, sizes: Sizes) -> Measurement:
-    """Each batch row's outputs equal those of that row run alone.
+    """Each batch row's outputs equal those of that row run alone, in memory of their own.
 
-    The whole batch runs first and its outputs are kept as returned (not copied); then
-    every row runs on its own, and only then are they compared. A kernel that mixes
-    rows, or that returns views into a buffer it reuses on the next call, fails here
-    even when each single call is right.
-    Inputs and outputs without a ``B`` axis (weights, tree links) are passed whole.
+    The whole batch runs first, then every row on its own. No output may share memory
+    with its inputs or with an earlier call's output (a buffer the kernel reuses across
+    calls, per shape or not): that is checked where the kernel runs. Then each row run
+    alone must equal that row of the batch: a kernel that mixes rows fails here even
+    when each single call is right. Inputs and outputs without a ``B`` axis (weights,
+    tree links) are passed whole.
     Both sides are rounded results, each allowed the numeric check's bound, so they may
     differ by twice it: this check never trips before ``numeric`` would.
     """
     if sizes.get("B", 1) < 2:
         return Measurement(True)
     inputs = ctx.inputs(case, sizes)
-    whole = ctx.forward(inputs)
+    replies = ctx.call_all(plan_batch_independence(ctx, case, sizes))
+    whole = replies[0].values
     problems = shape_problems(ctx, whole, sizes)
     if problems:
         return verdict_from_problems(ctx, problems, sizes)
-    alone = []  # every row runs before any comparison, so reused buffers show
-    for b in range(sizes["B"]):
-        row = {n: _row(v, ctx.spec.symbols[n].shape, b) for n, v in inputs.items()}
-        alone.append({n: np.array(v, copy=True) for n, v in ctx.forward(row).items()})
+    aliases = [alias for reply in replies for alias in reply.aliases]
+    if aliases:
+        more = f"; and {len(aliases) - 3} more" if len(aliases) > 3 else ""
+        problem = f"outputs alias memory they must not: {'; '.join(aliases[:3])}{more}"
+        return verdict_from_problems(ctx, [problem], sizes)
+    alone = [{n: np.array(v, copy=True) for n, v in reply.values.items()} for reply in replies[1:]]
     batched = [n for n in ctx.spec.outputs if "B" in ctx.spec.symbols[n].shape]
     rounding, reference = ctx.reference_rounding(case, inputs), ctx.reference(case, inputs)
     found = []

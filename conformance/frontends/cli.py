@@ -20,19 +20,31 @@ from conformance import __version__
 from conformance.checks import CHECKS
 from conformance.engine import run_requests
 from conformance.errors import ConformanceError, PluginError, UsageError
+from conformance.frontends.interrupts import (
+    EXIT_INTERRUPTED,
+    EXIT_TERMINATED,
+    Terminated,
+    terminate_as_exception,
+)
 from conformance.frontends.listing import command_list, command_show
+from conformance.frontends.outputs import RunOutputs
 from conformance.frontends.progress import ProgressBar, wants_progress
 from conformance.frontends.recording import Recorder
-from conformance.frontends.reproduce import inputs_directory, save_failing_inputs
+from conformance.frontends.reproduce import inputs_directory
 from conformance.frontends.session import Selection, Session, split_csv
 from conformance.frontends.spec_sources import SPEC_PATH_ENV_VAR
 from conformance.frontends.terminal import output_width
+from conformance.isolation import DEFAULT_TIMEOUT
 from conformance.plugins.registry import BLOCK_ENV_VAR
-from conformance.report import FORMATS, format_for_path, render, write_report
+from conformance.report import FORMATS, render, write_report
 from conformance.results.environment import MACHINE_ENV_VAR
-from conformance.results.files import load_results, write_results
+from conformance.results.files import load_results
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+IN_PROCESS_WARNING = (
+    "conformance: warning: --in-process: kernels run in this process, unprotected: a kernel "
+    "that crashes, exits or hangs ends or hangs the run, and its prints reach stdout"
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -67,6 +79,19 @@ def build_parser() -> argparse.ArgumentParser:
     selection.add_argument("--check", action="append", help=f"check kind(s): {', '.join(CHECKS)}")
     _add_sources(selection)
     selection.add_argument("--seed", type=int, default=0, help="seed of every draw (default 0)")
+    isolation = run.add_argument_group("isolation")
+    isolation.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"kernel time one check may take before it is an error (default {DEFAULT_TIMEOUT:g})",
+    )
+    isolation.add_argument(
+        "--in-process",
+        action="store_true",
+        help="run kernels in this process, for pdb: a crash, exit or hang then ends the run",
+    )
     output = run.add_argument_group("output")
     output.add_argument("--json", type=Path, metavar="PATH", help="write the results as JSON")
     output.add_argument(
@@ -134,7 +159,9 @@ def command_run(args: argparse.Namespace, argv: list[str]) -> int:
 
     0 when every selected backend conforms, 1 when a check fails. A discovered plugin
     that fails to load does not stop the others: they are checked and reported, and
-    the run then exits 2 naming the broken plugin.
+    the run then exits 2 naming the broken plugin. The outputs are checked before
+    anything runs; the result file grows as results come. Ctrl-C or SIGTERM stop the
+    run: what ran is written and printed, marked incomplete (exit 130 or 143).
     """
     selection = Selection(
         backends=split_csv(args.backend),
@@ -144,9 +171,18 @@ def command_run(args: argparse.Namespace, argv: list[str]) -> int:
         plugins=split_csv(args.plugin),
         seed=args.seed,
         spec_dirs=tuple(args.spec_dir or ()),
+        timeout=args.timeout,
+        in_process=args.in_process,
     )
-    if args.report is not None:
-        format_for_path(args.report)  # a bad suffix fails now, not after the run
+    selection.validate()
+    outputs = RunOutputs(
+        json=args.json,
+        report=args.report,
+        inputs_dir=args.inputs_dir
+        or next((inputs_directory(p) for p in (args.json, args.report) if p is not None), None),
+        detail=args.detail,
+    )
+    outputs.check()  # an unwritable output fails now, not after the run
     session = Session.load(selection)
     failed = [h for h in session.registry.health if h.state == "failed"]
     broken_plugins = (
@@ -157,24 +193,30 @@ def command_run(args: argparse.Namespace, argv: list[str]) -> int:
         print(f"conformance: warning: {broken_plugins}", file=sys.stderr)
     requests = session.requests()
     recorder = Recorder(session, command=shlex.join(["conformance", *argv]), machine=args.machine)
+    outputs.start(recorder, len(requests))
+    if selection.in_process:
+        print(IN_PROCESS_WARNING, file=sys.stderr)
     bar = ProgressBar(len(requests), enabled=not args.no_progress and wants_progress())
+    stopped: BaseException | None = None
+    state, note = "complete", ""
     try:
-        for result in run_requests(
-            requests, session.oracle, seed=selection.seed, progress=bar.update
-        ):
-            recorder.record(result)
+        with terminate_as_exception():
+            for result in run_requests(
+                requests,
+                session.oracle,
+                seed=selection.seed,
+                progress=bar.update,
+                host=session.host(),
+            ):
+                outputs.record(result)
+    except (KeyboardInterrupt, Terminated) as exc:
+        stopped, state = exc, "interrupted" if isinstance(exc, KeyboardInterrupt) else "terminated"
+    except Exception as exc:  # a bug of the harness: keep what ran, then show it
+        stopped, state, note = exc, "failed", f"{type(exc).__name__}: {exc}"
     finally:
         bar.close()
-    results = recorder.result_set()
-    inputs_dir = args.inputs_dir or next(
-        (inputs_directory(p) for p in (args.json, args.report) if p is not None), None
-    )
-    if inputs_dir is not None:
-        save_failing_inputs(results.results, session, inputs_dir)
-    if args.json is not None:
-        write_results(args.json, results)
-    if args.report is not None:
-        write_report(args.report, results, detail=args.detail)
+        session.close()
+    results = outputs.finish(state, note)
     color = args.format == "terminal" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     sys.stdout.write(
         render(
@@ -186,6 +228,12 @@ def command_run(args: argparse.Namespace, argv: list[str]) -> int:
             width=output_width(),
         )
     )
+    if stopped is not None:
+        saved = ", ".join(map(str, outputs.written)) or "nothing saved"
+        print(f"conformance: {'; '.join(results.incomplete())} ({saved})", file=sys.stderr)
+        if isinstance(stopped, Exception):
+            raise stopped
+        return EXIT_INTERRUPTED if isinstance(stopped, KeyboardInterrupt) else EXIT_TERMINATED
     if failed:
         raise PluginError(broken_plugins)
     return EXIT_OK if all(r.ok for r in results.results) else EXIT_FAILED

@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 
 PROPERTY = "conformance_result"
 """Name of the user property that carries a test's result as JSON, worker to controller."""
+TIMEOUT_HELP = "60"
+"""The per-check timeout's default, as ``--help`` says it (the value is
+:data:`conformance.isolation.DEFAULT_TIMEOUT`, which this module must not import)."""
 PREFIX = "--conformance-"
 GROUP = "conformance"
 GROUP_DESCRIPTION = "RNN conformance suite (collect it with: pytest --pyargs conformance)"
@@ -60,6 +63,18 @@ def add_options(group: pytest.OptionGroup) -> None:
         metavar="LABEL",
         help="machine label in the results (default $CONFORMANCE_MACHINE or the host name)",
     )
+    group.addoption(
+        f"{PREFIX}timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help=f"kernel time one check may take before it is an error (default {TIMEOUT_HELP})",
+    )
+    group.addoption(
+        f"{PREFIX}in-process",
+        action="store_true",
+        help="run kernels in the test process, for pdb: a crash, exit or hang then ends the run",
+    )
 
 
 def option(config: pytest.Config, name: str) -> object:
@@ -75,7 +90,8 @@ def selection_of(config: pytest.Config) -> Selection:
         value = option(config, name)
         return split_csv(value if isinstance(value, list) else None)
 
-    seed = option(config, "seed")
+    seed, timeout = option(config, "seed"), option(config, "timeout")
+    extra = {"timeout": float(timeout)} if isinstance(timeout, int | float) else {}
     return Selection(
         backends=listed("backend"),
         specs=listed("spec"),
@@ -84,4 +100,6 @@ def selection_of(config: pytest.Config) -> Selection:
         plugins=listed("plugin"),
         seed=seed if isinstance(seed, int) else 0,
         spec_dirs=listed("spec-dir"),
+        in_process=option(config, "in-process") is True,
+        **extra,
     )

@@ -44,6 +44,8 @@ PLUGIN_NAME = "conformance"
 ALIASES = (PLUGIN_NAME, __name__)
 SUITE_FILE = Path(__file__).resolve().parent.parent / "test_conformance.py"
 """The suite's test module, collected whatever the project's ``python_files`` say."""
+CONFORMANCE_TEST = "test_conformance.py::test_conformance["
+"""What the node id of each conformance test (one cell of the matrix) contains."""
 
 
 class Suite:
@@ -58,6 +60,8 @@ class Suite:
         self.error: str | None = None
         self._session: Session | None = None
         self._reporter: ConformanceReporter | None = None
+        self.planned: set[str] = set()
+        """The node ids of the conformance tests collected (by any xdist worker)."""
 
     @property
     def loaded(self) -> bool:
@@ -111,6 +115,7 @@ class Suite:
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         """One line after "collected N items", when the suite was collected."""
+        self.planned |= {item.nodeid for item in session.items if CONFORMANCE_TEST in item.nodeid}
         terminal = self.config.pluginmanager.get_plugin("terminalreporter")
         if self._session is None or terminal is None or is_worker(self.config):
             return
@@ -120,16 +125,28 @@ class Suite:
             terminal.write_line(line)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if report.when != "call":  # teardown reports carry the same properties again
-            return
-        if any(name == PROPERTY for name, _ in report.user_properties):
+        """Every phase's report of a conformance test goes to the reporter, which makes
+        the test's result of them (a failed test is never a pass)."""
+        if CONFORMANCE_TEST in report.nodeid or any(
+            name == PROPERTY for name, _ in report.user_properties
+        ):
             reporter = self.reporter()
             if reporter is not None:
                 reporter.record(report)
 
-    def pytest_sessionfinish(self) -> None:
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: object, ids: list[str]) -> None:
+        """Under pytest-xdist, the conformance tests a worker collected: the plan's size."""
+        self.planned |= {nodeid for nodeid in ids if CONFORMANCE_TEST in nodeid}
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if self._reporter is not None:
-            self._reporter.finish()
+            self._reporter.finish(len(self.planned), interrupted=exitstatus == 2)
+
+    def pytest_unconfigure(self) -> None:
+        """Stop the kernels' worker processes."""
+        if self._session is not None:
+            self._session.close()
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         if self._reporter is not None:
@@ -230,15 +247,15 @@ def pytest_configure(config: pytest.Config) -> None:
     suite = Suite(config)
     config.stash[SUITE_KEY] = suite
     config.pluginmanager.register(suite, "conformance-suite")
-    report = option(config, "report")
-    if isinstance(report, str) and report and not is_worker(config):
+    report, json = option(config, "report"), option(config, "json")
+    if any(isinstance(p, str) and p for p in (report, json)) and not is_worker(config):
         from conformance.errors import ConformanceError
-        from conformance.report import format_for_path
+        from conformance.frontends.pytest_report import outputs_of
 
-        try:  # a bad suffix fails now, not after the run
-            format_for_path(report)
+        try:  # a bad suffix or an unwritable path fails now, not after the run
+            outputs_of(config).check()
         except ConformanceError as exc:
-            raise pytest.UsageError(f"conformance: --conformance-report: {exc}") from None
+            raise pytest.UsageError(f"conformance: {exc}") from None
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Module | None:

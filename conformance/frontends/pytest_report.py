@@ -3,37 +3,31 @@
 Each test attaches its result, encoded as JSON, to its report's ``user_properties``
 (:func:`attach_result`). pytest-xdist ships those reports to the controller, where
 the :class:`ConformanceReporter` (made at the first result, on the controller only)
-collects every result, saves the failing inputs, writes ``--conformance-json`` and
-``--conformance-report`` once, and prints a short matrix at the end of the run,
-fitted to the terminal.
+turns every test's reports into its result (:mod:`~conformance.frontends.pytest_outcomes`:
+a test that failed is never a pass, a crashed worker's test is an error), writes each
+to ``--conformance-json`` as it comes, and at the end saves the failing inputs, the
+final result file and ``--conformance-report`` (marked incomplete when the session was
+interrupted or stopped early), and prints a short matrix fitted to the terminal.
 """
 
 from __future__ import annotations
 
-import json
 import shlex
-import sys
 from pathlib import Path
 
 import pytest
 
-from conformance.errors import ResultFileError
-from conformance.frontends.pytest_options import PROPERTY, option
+from conformance.frontends.outputs import RunOutputs
+from conformance.frontends.pytest_options import option
+from conformance.frontends.pytest_outcomes import Outcomes, attach_result
 from conformance.frontends.recording import Recorder
-from conformance.frontends.reproduce import inputs_directory, save_failing_inputs
+from conformance.frontends.reproduce import inputs_directory
 from conformance.frontends.session import Session
-from conformance.report import write_report
 from conformance.report.fit import fit_table, wrap
 from conformance.report.model import LEGEND, build_report
 from conformance.report.text import headline, plural, summary_table
-from conformance.results.codec import decode_result, encode_result
-from conformance.results.files import write_results
-from conformance.results.model import CheckResult
 
-
-def attach_result(item: pytest.Item, result: CheckResult) -> None:
-    """Attach ``result`` to the test's report so that it survives the trip from a worker."""
-    item.user_properties.append((PROPERTY, json.dumps(encode_result(result), allow_nan=False)))
+__all__ = ["ConformanceReporter", "attach_result", "header_lines", "outputs_of"]
 
 
 def header_lines(session: Session) -> list[str]:
@@ -53,44 +47,61 @@ def header_lines(session: Session) -> list[str]:
     return lines
 
 
+def outputs_of(config: pytest.Config) -> RunOutputs:
+    """Where ``--conformance-json`` and ``--conformance-report`` (and failing inputs) go."""
+    json_path, report_path = _path(option(config, "json")), _path(option(config, "report"))
+    target = report_path or json_path
+    return RunOutputs(
+        json=json_path,
+        report=report_path,
+        inputs_dir=inputs_directory(target) if target is not None else None,
+        options=("--conformance-json", "--conformance-report", "--conformance-json"),
+    )
+
+
 class ConformanceReporter:
-    """Collects results on the controller; writes the files and the summary once."""
+    """Collects results on the controller; writes them as they come, and the report once."""
 
     def __init__(self, config: pytest.Config, session: Session) -> None:
         self.config = config
-        self.json_path = _path(option(config, "json"))
-        self.report_path = _path(option(config, "report"))
+        self.outputs = outputs_of(config)
         command = shlex.join(["pytest", *config.invocation_params.args])
         machine = option(config, "machine")
         self.recorder = Recorder(
             session, command=command, machine=machine if isinstance(machine, str) else None
         )
-        self.written: list[Path] = []
+        self.outcomes = Outcomes({r.id: r for r in session.requests()}, session.selection.seed)
+        self.started = False
+
+    @property
+    def written(self) -> list[Path]:
+        return self.outputs.written
 
     def record(self, report: pytest.TestReport) -> None:
-        """Keep the result a test's call report carries."""
-        for name, value in report.user_properties:
-            if name != PROPERTY:
-                continue
-            try:
-                result = decode_result(json.loads(str(value)), report.nodeid)
-            except (ValueError, ResultFileError) as exc:  # never lose the run to a bad record
-                sys.stderr.write(f"conformance: could not read result of {report.nodeid}: {exc}\n")
-                continue
-            self.recorder.record(result)
-
-    def finish(self) -> None:
-        """Save the failing inputs, the result file and the report, as asked."""
-        if not self.recorder.results or not (self.json_path or self.report_path):
+        """Take one phase's report of a conformance test; once the test is over, keep its
+        result and write it to the result file."""
+        result = self.outcomes.report(report)
+        if result is None:
             return
-        results = self.recorder.result_set()
-        target = self.report_path or self.json_path
-        assert target is not None
-        save_failing_inputs(results.results, self.recorder.session, inputs_directory(target))
-        if self.json_path is not None:
-            self.written.append(write_results(self.json_path, results))
-        if self.report_path is not None:
-            self.written.append(write_report(self.report_path, results))
+        if not self.started:
+            self.outputs.start(self.recorder, 0)
+            self.started = True
+        self.outputs.record(result)
+
+    def finish(self, planned: int, *, interrupted: bool = False) -> None:
+        """Save the failing inputs, the final result file and the report, saying how the
+        session ended: interrupted, stopped before every planned test ran (``-x``, or
+        pytest-xdist giving up on crashing workers), or complete."""
+        if not self.started:
+            return
+        self.recorder.plan(max(planned, len(self.recorder.results)))
+        if interrupted:
+            state = "interrupted"
+        elif len(self.recorder.results) < planned:
+            state = "stopped"
+        else:
+            state = "complete"
+        self.outputs.finish(state)
 
     def summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         """Per backend: verdict and counts; then only the specs that fail or barely pass."""

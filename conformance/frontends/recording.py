@@ -9,7 +9,7 @@ element, and keeps the run's environment, selection and plugin health beside the
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 
 from conformance.frontends.reproduce import rerun_command, time_step
@@ -85,6 +85,14 @@ class Recorder:
             result.time_step = time_step(spec, result.worst)
         self.results.append(result)
         return result
+
+    def plan(self, planned: int) -> None:
+        """The run sets out to do ``planned`` checks; until :meth:`end` it is ``running``."""
+        self.run_info = replace(self.run_info, planned=planned, state="running")
+
+    def end(self, state: str = "complete", note: str = "") -> None:
+        """How the run ended: one of :data:`~conformance.results.files.RUN_STATES`."""
+        self.run_info = replace(self.run_info, state=state, note=note)
 
     def result_set(self) -> ResultSet:
         """The recorded results with their run and the catalog's spec metadata."""

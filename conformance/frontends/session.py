@@ -18,6 +18,7 @@ from conformance.frontends.spec_sources import (
     gather_spec_sources,
     load_spec_sources,
 )
+from conformance.isolation import DEFAULT_TIMEOUT, InProcess, KernelHost, WorkerPool
 from conformance.oracle.evaluate import Oracle
 from conformance.plugins.registry import Registry, load_registry
 from conformance.spec.catalog import Catalog
@@ -26,7 +27,13 @@ from conformance.typing import DTYPES
 
 @dataclass(frozen=True)
 class Selection:
-    """The user's choice of what to check; empty tuples mean everything."""
+    """The user's choice of what to check, and how; empty tuples mean everything.
+
+    :ivar timeout: seconds of kernel time one check may take before its worker is
+        killed and the check is an error.
+    :ivar in_process: run the kernels in the harness's own process (for ``pdb``),
+        giving up the protection of a worker process.
+    """
 
     backends: tuple[str, ...] = ()
     specs: tuple[str, ...] = ()
@@ -36,6 +43,21 @@ class Selection:
     seed: int = 0
     spec_dirs: tuple[str, ...] = ()
     """Spec files or folders of them, loaded after the shipped ones (``--spec-dir``)."""
+    timeout: float = DEFAULT_TIMEOUT
+    """Seconds of kernel time one check may take before its worker is killed."""
+    in_process: bool = False
+    """Run the kernels in the harness's own process (for ``pdb``), unprotected."""
+
+    def validate(self) -> None:
+        """UsageError for a seed or a timeout that no run can use, before anything runs (a
+        bad seed must never be blamed on the first backend to be checked)."""
+        seed = self.seed
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise UsageError(f"--seed {seed}: a seed is an integer >= 0")
+        if not (isinstance(self.timeout, int | float) and 0 < self.timeout < float("inf")):
+            raise UsageError(
+                f"the per-check timeout must be a positive number, got {self.timeout!r}"
+            )
 
 
 @dataclass
@@ -47,6 +69,7 @@ class Session:
     registry: Registry
     spec_sources: list[SpecSource] = field(default_factory=list)
     oracle: Oracle = field(init=False)
+    _host: KernelHost | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.oracle = Oracle(self.catalog.specs)
@@ -66,15 +89,17 @@ class Session:
         :param named_plugins_must_load: whether a ``--plugin`` module that fails to load
             is an error (to run checks) or only shown failed (to list the plugins).
 
-        A seed that cannot seed every draw is a UsageError here, before anything runs, so
-        that it is never blamed on the first backend to be checked.
+        The seed and timeout are checked first (:meth:`Selection.validate`); a backend
+        with a kernel the catalog does not know fails its plugin
+        (:meth:`~conformance.plugins.registry.Registry.reject_unknown_kernels`).
         """
-        seed = selection.seed
-        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-            raise UsageError(f"--seed {seed}: a seed is an integer >= 0")
+        selection.validate()
         registry = load_registry(
             selection.plugins, environ=dict(environ) if environ is not None else None
         )
+        sources = gather_spec_sources(selection.spec_dirs, registry, environ)
+        catalog = load_spec_sources(sources)
+        registry.reject_unknown_kernels(catalog.specs)
         named_failures = [
             h for h in registry.health if h.state == "failed" and h.name in selection.plugins
         ]
@@ -82,8 +107,7 @@ class Session:
             raise PluginError(
                 "; ".join(f"plugin {h.name!r} failed to load: {h.reason}" for h in named_failures)
             )
-        sources = gather_spec_sources(selection.spec_dirs, registry, environ)
-        return cls(selection, load_spec_sources(sources), registry, sources)
+        return cls(selection, catalog, registry, sources)
 
     def spec_dirs_for(self, spec_id: str) -> list[str]:
         """The ``--spec-dir`` values a command needs to load ``spec_id`` again (often none)."""
@@ -92,6 +116,21 @@ class Session:
             return []
         target = Path(spec.file).resolve()
         return [s.spec_dir for s in self.spec_sources if s.spec_dir and s.file.resolve() == target]
+
+    def host(self) -> KernelHost:
+        """Where this session's kernels run: a worker process per backend, started on first
+        use, or this process with ``in_process``. Closed by :meth:`close`."""
+        if self._host is None:
+            self._host = (
+                InProcess() if self.selection.in_process else WorkerPool(self.selection.timeout)
+            )
+        return self._host
+
+    def close(self) -> None:
+        """Stop the kernels' worker processes, if any were started."""
+        if self._host is not None:
+            self._host.close()
+            self._host = None
 
     def requests(self) -> list[CheckRequest]:
         """The (spec, backend, dtype, check) cells to run; UsageError when empty."""

@@ -15,9 +15,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from conformance.errors import PluginError
+from conformance.spec.fields import did_you_mean
 from conformance.typing import DTYPES, ForwardFn, VjpFn
+
+if TYPE_CHECKING:
+    from conformance.spec.model import Spec
 
 
 @dataclass(frozen=True)
@@ -84,11 +89,17 @@ def check_backend_name(name: object, plugin: str) -> None:
 
 
 class BackendRegistry:
-    """The object handed to ``conformance_register_backends``: collects backends."""
+    """The object handed to ``conformance_register_backends``: collects backends.
 
-    def __init__(self) -> None:
+    :param specs: the catalog's specs by id, when known at registration (the front ends
+        load the catalog after the plugins, which may contribute spec files, and check
+        it then: :meth:`~conformance.plugins.registry.Registry.reject_unknown_kernels`).
+    """
+
+    def __init__(self, specs: Mapping[str, Spec] | None = None) -> None:
         self._backends: dict[str, Backend] = {}
         self._plugin = ""
+        self._specs = specs
 
     def add(self, backend: Backend) -> None:
         """Register ``backend``; its name must be new and its kernels well formed."""
@@ -105,13 +116,38 @@ class BackendRegistry:
                 f"already registered by plugin {owner!r}"
             )
         for spec_id, kernel in backend.kernels.items():
+            where = f"backend {backend.name!r} (plugin {self._plugin!r}): kernel for {spec_id!r}"
             if not isinstance(kernel, Kernel) or not callable(kernel.forward):
+                raise PluginError(f"{where} must be a conformance.Kernel with a callable forward")
+            if not kernel.dtypes or any(d not in DTYPES for d in kernel.dtypes):
                 raise PluginError(
-                    f"backend {backend.name!r} (plugin {self._plugin!r}): kernel for "
-                    f"{spec_id!r} must be a conformance.Kernel with a callable forward"
+                    f"{where}: dtypes={tuple(kernel.dtypes)!r}; declare some of {', '.join(DTYPES)}"
                 )
+        if self._specs is not None and (problem := kernel_problem(backend, self._specs)):
+            raise PluginError(f"plugin {self._plugin!r}: {problem}")
         self._backends[backend.name] = replace(backend, plugin=self._plugin)
 
     @property
     def backends(self) -> dict[str, Backend]:
         return dict(self._backends)
+
+
+def kernel_problem(backend: Backend, specs: Mapping[str, Spec]) -> str:
+    """What is wrong with ``backend``'s kernels for this catalog: a kernel keyed by an id
+    that is no spec (``lstm.hiden_state``), or a declaration naming a symbol the spec
+    lacks, said with a did-you-mean; empty when nothing is."""
+    for spec_id, kernel in backend.kernels.items():
+        where = f"backend {backend.name!r}: kernel for {spec_id!r}"
+        spec = specs.get(spec_id)
+        if spec is None:
+            hint = did_you_mean(spec_id, specs) or "conformance list shows the specs"
+            return f"{where}: there is no spec {spec_id!r} ({hint})"
+        for field_name, names, allowed in (
+            ("gradients", kernel.gradients or (), spec.differentiable),
+            ("zero_inputs", kernel.zero_inputs, spec.inputs),
+        ):
+            for name in names:
+                if name not in allowed:
+                    hint = did_you_mean(name, allowed) or f"{spec_id} has {', '.join(allowed)}"
+                    return f"{where}: {field_name} names {name!r} ({hint})"
+    return ""

@@ -14,18 +14,21 @@ from __future__ import annotations
 import functools
 import importlib
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import pluggy
 
 from conformance.errors import BackendUnavailable, PluginError
 from conformance.plugins import hookspecs
-from conformance.plugins.backend import Backend, BackendRegistry
+from conformance.plugins.backend import Backend, BackendRegistry, kernel_problem
 from conformance.plugins.markers import ENTRY_POINT_GROUP, PROJECT
+
+if TYPE_CHECKING:
+    from conformance.spec.model import Spec
 
 BLOCK_ENV_VAR = "CONFORMANCE_BLOCK_PLUGINS"
 
@@ -70,6 +73,23 @@ class Registry:
             known = ", ".join(sorted(self.backends)) or "none"
             raise PluginError(f"unknown backend(s) {', '.join(unknown)}; registered: {known}")
         return [self.backends[n] for n in wanted]
+
+    def reject_unknown_kernels(self, specs: Mapping[str, Spec]) -> None:
+        """Fail every plugin with a backend whose kernels the catalog does not know
+        (:func:`~conformance.plugins.backend.kernel_problem`), and drop its backends: a
+        misspelled kernel id must never make a backend "conform" with nothing checked."""
+        for position, health in enumerate(self.health):
+            problems = [
+                problem
+                for name in health.backends
+                if name in self.backends and (problem := kernel_problem(self.backends[name], specs))
+            ]
+            if problems:
+                for name in health.backends:
+                    self.backends.pop(name, None)
+                self.health[position] = replace(
+                    health, state="failed", reason="; ".join(problems), backends=()
+                )
 
 
 def blocked_plugins(environ: dict[str, str] | None = None) -> set[str]:

@@ -53,17 +53,21 @@ class Cell:
     missing: tuple[str, ...] = ()
     detail: str = ""
     """A longer description (the HTML cell's tooltip)."""
+    restrictions: tuple[str, ...] = ()
+    """What the kernel declared it takes only, e.g. ``with h_0 = 0 only``."""
 
     @property
     def text(self) -> str:
-        """``✓ 0.42``, ``✗ 3.1e+03``, ``✗ error``, ``—``, ``✓ 0.1 (no gradient)``."""
+        """``✓ 0.42``, ``✗ 3.1e+03``, ``✗ error``, ``—``, ``✓ 0.1 (no gradient)``,
+        ``✓ 0.1 (with h_0 = 0 only)``."""
         parts = [self.symbol]
         if self.fraction is not None:
             parts.append(format_fraction(self.fraction))
         elif self.state == "fail":
             parts.append("error" if "error" in self.detail else "fail")
-        if self.missing:
-            parts.append(f"(no {', '.join(self.missing)})")
+        notes = [f"no {', '.join(self.missing)}"] if self.missing else []
+        if notes or self.restrictions:
+            parts.append(f"({'; '.join([*notes, *self.restrictions])})")
         return " ".join(parts)
 
 
@@ -119,6 +123,8 @@ class Report:
     plugin_problems: list[dict[str, str]]
     seeds: list[int] = field(default_factory=list)
     dtypes: list[str] = field(default_factory=list)
+    incomplete: list[str] = field(default_factory=list)
+    """``incomplete: interrupted after 312 of 1242 checks``, one per run that did not end."""
 
     @property
     def conforms(self) -> bool:
@@ -156,18 +162,28 @@ def cell_of(results: Iterable[CheckResult]) -> Cell:
         return Cell("na", "", detail="not run")
     bad: list[CheckResult] = []
     ran: list[CheckResult] = []
-    missing: dict[str, None] = {}
+    unimplemented: list[CheckResult] = []
+    restricted: dict[str, None] = {}
     for r in results:
+        restricted.update(dict.fromkeys(r.extra.get("restrictions", ())))
         if r.status is Status.PASS:
             ran.append(r)
         elif r.status is Status.NOT_IMPLEMENTED:
-            missing[r.check] = None
+            unimplemented.append(r)
         elif r.status in (Status.FAIL, Status.ERROR):
             bad.append(r)
     if bad:
         fractions = [r.tol_fraction for r in bad if r.tol_fraction is not None]
         detail = "; ".join(f"{r.check} {r.dtype}: {r.status.value}" for r in bad)
-        return Cell("fail", FAIL, max(fractions) if fractions else None, detail=detail)
+        worst = max(fractions) if fractions else None
+        return Cell("fail", FAIL, worst, detail=detail, restrictions=tuple(restricted))
+    checked, dtypes = {r.check for r in ran}, dict.fromkeys(r.dtype for r in ran)
+    missing = dict.fromkeys(r.check for r in unimplemented if r.check not in checked)
+    if ran and len(dtypes) < len({r.dtype for r in results}):  # a dtype not declared
+        restricted[f"{', '.join(dtypes)} only"] = None
+    gradients = dict.fromkeys(n for r in ran for n in r.extra.get("missing_gradients", []))
+    if gradients and "gradient" not in missing:
+        missing[f"gradient of {', '.join(gradients)}"] = None
     if not ran:
         return Cell(
             "na", NOT_IMPLEMENTED, detail="; ".join(dict.fromkeys(r.message for r in results))
@@ -178,7 +194,7 @@ def cell_of(results: Iterable[CheckResult]) -> Cell:
     detail = f"{len(ran)} checks pass" + (
         f"; not implemented: {', '.join(missing)}" if missing else ""
     )
-    return Cell(state, PASS, worst, tuple(missing), detail)
+    return Cell(state, PASS, worst, tuple(missing), detail, tuple(restricted))
 
 
 def columns_of(results: list[CheckResult]) -> list[Column]:
@@ -235,6 +251,7 @@ def build_report(results: ResultSet) -> Report:
         plugin_problems=_plugin_problems(results.runs.values()),
         seeds=sorted({r.seed for r in records}),
         dtypes=list(dict.fromkeys(r.dtype for r in records)),
+        incomplete=results.incomplete(),
     )
 
 

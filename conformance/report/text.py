@@ -161,6 +161,12 @@ def headline(report: Report) -> str:
         if report.conforms
         else plural(len(report.failures), "failing check")
     )
+    if report.incomplete:
+        verdict = (
+            ("no failure" if report.conforms else verdict)
+            + " so far — "
+            + "; ".join(report.incomplete)
+        )
     seeds = ", ".join(map(str, report.seeds))
     return (
         f"{plural(len(report.columns), 'backend')} × {plural(specs, 'spec')} × "

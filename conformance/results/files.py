@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,37 +22,23 @@ from typing import Any
 
 from conformance.errors import ResultFileError
 from conformance.results.codec import decode_result, encode_result, kind_of
-from conformance.results.environment import Environment
 from conformance.results.model import CheckResult
+from conformance.results.runs import RUN_STATES, Run, parse_runs
+
+__all__ = [
+    "RUN_STATES",
+    "SCHEMA",
+    "ResultSet",
+    "Run",
+    "SpecInfo",
+    "load_results",
+    "merge",
+    "read_results",
+    "write_results",
+]
 
 SCHEMA = "conformance-results/1"
 SCHEMA_FAMILY = "conformance-results/"
-
-
-@dataclass(frozen=True)
-class Run:
-    """One invocation that produced results: when, where, with what selection and plugins."""
-
-    id: str
-    environment: Environment
-    started: str = ""
-    """ISO 8601 UTC time the run started; orders runs when results are merged."""
-    command: str = ""
-    seed: int = 0
-    selection: dict[str, list[str]] = field(default_factory=dict)
-    plugins: list[dict[str, Any]] = field(default_factory=list)
-    """Plugin health at load time: name, source, state (loaded/failed/blocked), reason, backends."""
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "started": self.started,
-            "command": self.command,
-            "seed": self.seed,
-            "selection": self.selection,
-            "plugins": self.plugins,
-            "environment": self.environment.to_dict(),
-        }
 
 
 @dataclass(frozen=True)
@@ -73,6 +60,16 @@ class ResultSet:
     runs: dict[str, Run] = field(default_factory=dict)
     specs: dict[str, SpecInfo] = field(default_factory=dict)
 
+    def incomplete(self) -> list[str]:
+        """``incomplete: interrupted after 312 of 1242 checks`` for each run that did not
+        complete, with its machine when there are several."""
+        machines = len({run.environment.machine for run in self.runs.values()}) > 1
+        notes = []
+        for run in self.runs.values():
+            if note := run.incomplete(sum(r.run_id == run.id for r in self.results)):
+                notes.append(f"{note} on {run.environment.machine}" if machines else note)
+        return notes
+
     def to_json(self) -> dict[str, Any]:
         """The JSON document, schema ``conformance-results/1``."""
         return {
@@ -84,14 +81,23 @@ class ResultSet:
 
 
 def write_results(path: Path | str, results: ResultSet) -> Path:
-    """Write ``results`` to ``path``; ``inputs_file`` paths become relative to its folder."""
+    """Write ``results`` to ``path``; ``inputs_file`` paths become relative to its folder.
+
+    A regular file is replaced in one step (written beside it, then renamed), so that
+    it is never seen half written.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     data = results.to_json()
     for record in data["results"]:
         if record.get("inputs_file"):
             record["inputs_file"] = relative_to(record["inputs_file"], path.parent)
-    path.write_text(dumps(data), encoding="utf-8")
+    if path.exists() and not path.is_file():  # a device or a pipe: written in place
+        path.write_text(dumps(data), encoding="utf-8")
+        return path
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(dumps(data), encoding="utf-8")
+    os.replace(temporary, path)
     return path
 
 
@@ -149,7 +155,7 @@ def parse_results(data: Any, file: str = "<results>") -> ResultSet:
         else:
             problem = f"{schema!r} is not a conformance result file (expected {SCHEMA!r})"
         raise ResultFileError(file, problem, "schema")
-    runs = {run.id: run for run in _parse_runs(data.get("runs", []), file)}
+    runs = {run.id: run for run in parse_runs(data.get("runs", []), file)}
     specs = _parse_specs(data.get("specs", {}), file)
     raw = data.get("results")
     if not isinstance(raw, list):
@@ -217,55 +223,6 @@ def relative_to(target: str, folder: Path) -> str:
         return Path(target).resolve().relative_to(folder.resolve()).as_posix()
     except ValueError:
         return target
-
-
-def _parse_runs(raw: Any, file: str) -> list[Run]:
-    if not isinstance(raw, list):
-        raise ResultFileError(file, f"expected a list, got {kind_of(raw)}", "runs")
-    runs = []
-    for i, item in enumerate(raw):
-        where = f"runs[{i}]"
-        if not isinstance(item, dict):
-            raise ResultFileError(file, f"expected an object, got {kind_of(item)}", where)
-        if not isinstance(item.get("id"), str) or not item["id"]:
-            raise ResultFileError(
-                file, f"expected a non-empty string, got {item.get('id')!r}", f"{where}.id"
-            )
-        env = item.get("environment")
-        if not isinstance(env, dict):
-            raise ResultFileError(
-                file, f"expected an object, got {kind_of(env)}", f"{where}.environment"
-            )
-        plugins = item.get("plugins", [])
-        if not isinstance(plugins, list) or not all(isinstance(p, dict) for p in plugins):
-            raise ResultFileError(file, "expected a list of objects", f"{where}.plugins")
-        seed = item.get("seed", 0)
-        if isinstance(seed, bool) or not isinstance(seed, int):
-            raise ResultFileError(file, f"expected an integer, got {seed!r}", f"{where}.seed")
-        selection = item.get("selection") or {}
-        if not isinstance(selection, dict) or not all(
-            isinstance(v, list) and all(isinstance(x, str) for x in v) for v in selection.values()
-        ):
-            raise ResultFileError(
-                file, "expected an object of lists of strings", f"{where}.selection"
-            )
-        extra = env.get("extra") or {}
-        if not isinstance(extra, dict):
-            raise ResultFileError(
-                file, f"expected an object, got {kind_of(extra)}", f"{where}.environment.extra"
-            )
-        runs.append(
-            Run(
-                id=item["id"],
-                environment=Environment.from_dict(env),
-                started=str(item.get("started", "")),
-                command=str(item.get("command", "")),
-                seed=seed,
-                selection={str(k): list(v) for k, v in selection.items()},
-                plugins=list(plugins),
-            )
-        )
-    return runs
 
 
 def _parse_specs(raw: Any, file: str) -> dict[str, SpecInfo]:

@@ -40,13 +40,14 @@ def test_plan_rejects_unknown_dtype_and_check(kwargs, message):
 
 
 def test_plan_skips_checks_that_do_not_apply():
+    backend = Backend("c", {s: Kernel(lambda a: {}) for s in ("lstm.cell_state", "lstm.sequence")})
     # lstm.cell_state declares no invariants, no stability domains and no identities.
-    cell_state = plan(CATALOG.select(["lstm.cell_state"]), [BACKEND], ["float64"])
+    cell_state = plan(CATALOG.select(["lstm.cell_state"]), [backend], ["float64"])
     assert [r.check for r in cell_state] == [
         "shape", "dtype", "numeric", "gradient", "inputs_unmodified", "batch_independence",
     ]  # fmt: skip
     # lstm.sequence declares invariants, stability and chunking, but no reversal.
-    sequence = plan(CATALOG.select(["lstm.sequence"]), [BACKEND], ["float64"])
+    sequence = plan(CATALOG.select(["lstm.sequence"]), [backend], ["float64"])
     assert [r.check for r in sequence] == [
         "shape", "dtype", "numeric", "gradient", "invariants", "stability",
         "inputs_unmodified", "batch_independence", "chunking",
@@ -54,7 +55,8 @@ def test_plan_skips_checks_that_do_not_apply():
 
 
 def test_plan_ids_read_like_the_matrix():
-    requests = plan(CATALOG.select(["lstm.forget_gate"]), [BACKEND], ["float32"], ["gradient"])
+    backend = Backend("b", {"lstm.forget_gate": Kernel(lambda a: {})})
+    requests = plan(CATALOG.select(["lstm.forget_gate"]), [backend], ["float32"], ["gradient"])
     assert [r.id for r in requests] == ["lstm.forget_gate-b-float32-gradient"]
 
 
