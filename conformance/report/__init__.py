@@ -14,8 +14,9 @@ from pathlib import Path
 
 from conformance.errors import UsageError
 from conformance.report.html import render_html
+from conformance.report.markdown import render_markdown
 from conformance.report.model import Report, build_report
-from conformance.report.text import render_markdown, render_terminal
+from conformance.report.text import render_terminal
 from conformance.results.files import ResultSet, dumps, write_results
 
 FORMATS = ("terminal", "markdown", "html", "json")
