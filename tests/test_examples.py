@@ -119,9 +119,9 @@ def test_conformance_run_finds_both_examples_conform(venv, tmp_path: Path):
     done = run([str(python), "-m", "conformance", *args], tmp_path, env)
     assert done.returncode == 0, done.stdout + done.stderr
     for name in PASSES:
-        assert any(
-            line.split()[:2] == [name, "conforms"] for line in done.stdout.splitlines()
-        ), done.stdout
+        assert any(line.split()[:2] == [name, "conforms"] for line in done.stdout.splitlines()), (
+            done.stdout
+        )
 
     recorded = json.loads(results.read_text())["results"]
     assert {r["backend"] for r in recorded} == set(PASSES)

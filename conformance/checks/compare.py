@@ -118,8 +118,7 @@ class Discrepancy:
     def describe(self) -> str:
         """``h[2, 1] = 0.5, but should be 0.25 (abs err 0.25, rel err 1, …× tolerance)``."""
         return (
-            f"{self.where} = {self.actual:.9g}, but should be {self.expected:.9g} "
-            f"({self.amount()})"
+            f"{self.where} = {self.actual:.9g}, but should be {self.expected:.9g} ({self.amount()})"
         )
 
 

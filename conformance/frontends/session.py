@@ -122,7 +122,9 @@ class Session:
         use, or this process with ``in_process``. Closed by :meth:`close`."""
         if self._host is None:
             self._host = (
-                InProcess() if self.selection.in_process else WorkerPool(self.selection.timeout)
+                InProcess()
+                if self.selection.in_process
+                else WorkerPool(self.selection.timeout, self.registry)
             )
         return self._host
 

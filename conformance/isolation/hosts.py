@@ -21,6 +21,7 @@ from conformance.isolation.execute import Tracked, execute
 from conformance.isolation.reuse import ReplyCache
 from conformance.isolation.worker import Worker
 from conformance.plugins.backend import Backend
+from conformance.plugins.registry import Registry
 
 DEFAULT_TIMEOUT = 60.0
 """Seconds of kernel time one check (all its cases and calls) may take by default."""
@@ -42,13 +43,17 @@ class WorkerPool:
     """One worker process per backend, started on first use and replaced when lost.
 
     A worker that dies, exits or outlasts the per-check timeout ``timeout`` costs the
-    check in flight (an ``error``), never the run.
+    check in flight (an ``error``), never the run. A backend that ``registry`` can load
+    again by name runs in a fresh interpreter; any other is forked from this process
+    (:mod:`~conformance.isolation.fresh` says why).
     """
 
-    def __init__(self, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(self, timeout: float = DEFAULT_TIMEOUT, registry: Registry | None = None) -> None:
         if not timeout > 0:
             raise ValueError(f"the per-check timeout must be positive, got {timeout!r}")
         self.timeout = timeout
+        self.registry = registry
+        """Where the backends came from: one it can load again gets a fresh interpreter."""
         self.workers: dict[str, Worker] = {}
         self.caches: dict[str, ReplyCache] = {}
         atexit.register(self.close)
@@ -58,7 +63,9 @@ class WorkerPool:
         if worker is None or worker.backend is not backend:
             if worker is not None:
                 worker.stop()
-            worker = self.workers[backend.name] = Worker(backend, self._connections)
+            recipe = self.registry.recipe(backend) if self.registry is not None else None
+            worker = Worker(backend, self._connections, recipe)
+            self.workers[backend.name] = worker
             self.caches[backend.name] = ReplyCache()
         return WorkerCalls(worker, self.timeout, self.caches[backend.name])
 

@@ -1,14 +1,17 @@
 """One backend's worker process: the child's loop, and the parent's handle on it.
 
-The worker is forked from the harness (``multiprocessing``'s ``fork`` context), so a
-backend registered directly in Python, with inline functions, works in it without
-being imported again. It reads one :class:`~conformance.checks.calls.Call` at a time
-from a pipe (:mod:`~conformance.isolation.wire`), runs it with
+A backend whose plugin can be loaded again by name gets a fresh interpreter
+(:mod:`~conformance.isolation.fresh`: a forked child of a harness that has run a
+threaded native library can hang in it); one registered directly in Python, with
+inline functions, is forked from the harness (``multiprocessing``'s ``fork`` context)
+and works without being imported again. The worker reads one
+:class:`~conformance.checks.calls.Call` at a time from a pipe
+(:mod:`~conformance.isolation.wire`), runs it with
 :func:`~conformance.isolation.execute.execute`, and sends back ``(status, payload)``.
-Its stdout is its stderr: a kernel's ``print`` never
-reaches the harness's stdout. It ignores SIGINT (the harness handles Ctrl-C and then
-ends it), and writes a Python traceback to a private file on a fatal signal, which
-the parent reads to say where the worker died.
+Its stdout is its stderr: a kernel's ``print`` never reaches the harness's stdout. It
+ignores SIGINT (the harness handles Ctrl-C and then ends it), and writes a Python
+traceback to a private file on a fatal signal, which the parent reads to say where the
+worker died.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import faulthandler
+import json
 import multiprocessing
 import os
 import re
@@ -40,8 +44,10 @@ from conformance.errors import (
     WorkerLost,
 )
 from conformance.isolation.execute import Tracked, describe_exception, execute
+from conformance.isolation.fresh import load_backend, start_fresh
 from conformance.isolation.wire import decode_calls, decode_replies, encode_calls, encode_replies
 from conformance.plugins.backend import Backend
+from conformance.plugins.registry import Recipe
 
 PR_SET_PDEATHSIG = 1
 """Linux prctl option: the signal this process gets when its parent dies."""
@@ -71,8 +77,15 @@ class Worker:
         must not hold them open).
     """
 
-    def __init__(self, backend: Backend, siblings: Callable[[], list[Connection]]) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        siblings: Callable[[], list[Connection]],
+        recipe: Recipe | None = None,
+    ) -> None:
         self.backend = backend
+        self.recipe = recipe
+        """How to load the backend in a fresh interpreter; None: fork the harness."""
         self._siblings = siblings
         self.process: Any = None
         self.conn: Connection | None = None
@@ -138,13 +151,17 @@ class Worker:
 
     def _start(self) -> None:
         self.stop(grace=0.0)
-        context = multiprocessing.get_context("fork")
-        parent, child = context.Pipe()
         self._fault_file = tempfile.TemporaryFile()  # noqa: SIM115 (closed in _close)
         self._progress = tempfile.TemporaryFile()  # noqa: SIM115 (closed in _close)
         for stream in (sys.stdout, sys.stderr):  # nothing buffered may be written twice
             with contextlib.suppress(OSError, ValueError):
                 stream.flush()
+        if self.recipe is not None:
+            self.process, self.conn = start_fresh(self.recipe, self._fault_file, self._progress)
+            self.starts += 1
+            return
+        context = multiprocessing.get_context("fork")
+        parent, child = context.Pipe()
         process = context.Process(
             target=serve,
             args=(child, self.backend, self._fault_file, self._progress, self._siblings()),
@@ -270,3 +287,37 @@ def _answer(
         except Exception as exc:  # a bug of the harness's own code in the worker
             return "harness", (index, describe_exception(exc))
     return "ok", replies
+
+
+def serve_refusal(conn: Connection, problem: str) -> None:
+    """The loop of a worker that has no backend to serve: every call is answered with
+    ``problem`` (a harness error naming the backend), until told to stop."""
+    while True:
+        try:
+            message = conn.recv_bytes()
+        except (EOFError, OSError):
+            return
+        if message == STOP:
+            return
+        conn.send_bytes(encode_replies("harness", (0, problem)))
+
+
+def fresh_main() -> None:
+    """A fresh worker's entry point (``python -c``, from
+    :func:`~conformance.isolation.fresh.start_fresh`): load the backend its recipe
+    names, then serve it until told to stop."""
+    setup = json.loads(sys.argv[1])
+    sys.argv = sys.argv[:1]
+    sys.path[:] = setup["path"]
+    conn = Connection(setup["conn"])
+    fault_file = os.fdopen(setup["fault"], "r+b", buffering=0)
+    progress = os.fdopen(setup["progress"], "r+b", buffering=0)
+    recipe = Recipe(**setup["recipe"])
+    try:
+        backend, problem = load_backend(recipe)
+    except Exception as exc:  # the plugin itself is broken in a fresh process
+        backend, problem = None, f"{type(exc).__name__}: {exc}"
+    if backend is None:
+        serve_refusal(conn, f"could not load backend {recipe.backend!r} afresh: {problem}")
+        return
+    serve(conn, backend, fault_file, progress, [])

@@ -39,8 +39,9 @@ def _moved(move: Callable[..., Array]) -> Callable[..., Rounded]:
 
     def apply(a: Any, *args: Any, **kwargs: Any) -> Rounded:
         value, var = parts(a)
-        return Rounded(move(value, *args, **kwargs), move(np.broadcast_to(var, value.shape),
-                                                           *args, **kwargs))
+        return Rounded(
+            move(value, *args, **kwargs), move(np.broadcast_to(var, value.shape), *args, **kwargs)
+        )
 
     return apply
 

@@ -83,4 +83,3 @@ class SpecFunction:
         outputs = self.oracle.evaluate(self.spec, self.bind(_scope, given))
         values = tuple(outputs[n] for n in self.spec.outputs)
         return values[0] if len(values) == 1 else values
-

@@ -39,7 +39,7 @@ class Oracle:
         functions: Mapping[str, Callable[..., Any]] | None = None,
     ) -> None:
         """:param functions: more functions for the equations, beside the language's own
-            (the diagnosis's variants call some that no spec may)."""
+        (the diagnosis's variants call some that no spec may)."""
         self.specs = specs
         self.interpreter = Interpreter(
             {**FUNCTIONS, "scan": scan, "tree": tree, **(functions or {})},

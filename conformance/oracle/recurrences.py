@@ -192,4 +192,3 @@ def _tree_links(children: Array, leaves: int, where: str) -> list[tuple[int, int
                 raise EvaluationError(f"{where}: node {child} is a child twice (at children[{n}])")
             seen.add(child)
     return [(int(left), int(right)) for left, right in children.tolist()]
-

@@ -55,6 +55,24 @@ class SpecPath:
     path: Path
 
 
+@dataclass(frozen=True)
+class Recipe:
+    """How a fresh process loads a backend again: the plugin that registered it
+    (:mod:`conformance.isolation.fresh` starts workers from it).
+
+    :ivar kind: ``entry point`` (``target`` is the entry point's value,
+        ``implementations.torch_backend``) or ``module`` (``target`` is the module a
+        ``--plugin`` named).
+    :ivar plugin: the plugin's name, as the registry knows it.
+    :ivar backend: the backend's name.
+    """
+
+    kind: Literal["entry point", "module"]
+    target: str
+    plugin: str
+    backend: str
+
+
 @dataclass
 class Registry:
     """The loaded plugins, their health, the backends they registered and their spec paths."""
@@ -62,6 +80,16 @@ class Registry:
     backends: dict[str, Backend] = field(default_factory=dict)
     health: list[PluginHealth] = field(default_factory=list)
     spec_paths: list[SpecPath] = field(default_factory=list)
+    recipes: dict[str, Recipe] = field(default_factory=dict)
+    """Backend name → how a fresh process loads it again; none for a backend registered
+    directly."""
+
+    def recipe(self, backend: Backend) -> Recipe | None:
+        """How a fresh process loads ``backend`` again, if it is this registry's own
+        (not a copy changed since) and its plugin can be loaded by name."""
+        if self.backends.get(backend.name) is not backend:
+            return None
+        return self.recipes.get(backend.name)
 
     def select(self, names: Iterable[str] | None) -> list[Backend]:
         """The backends named (all when ``names`` is empty), failing on an unknown name."""
@@ -122,6 +150,7 @@ def load_registry(
     pm = get_plugin_manager()
     blocked = blocked_plugins(environ)
     health: dict[str, PluginHealth] = {}
+    loadable: dict[str, tuple[Literal["entry point", "module"], str]] = {}  # plugin → its origin
 
     def register(name: str, source: str, load: Callable[[], object]) -> None:
         if name in blocked:
@@ -149,8 +178,10 @@ def load_registry(
 
     if use_entry_points:
         for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+            loadable.setdefault(ep.name, ("entry point", ep.value))
             register(ep.name, f"entry point {ep.value}", ep.load)
     for module in plugin_modules:
+        loadable.setdefault(module, ("module", module))
         register(module, "--plugin", functools.partial(importlib.import_module, module))
     for name, plugin in extra_plugins:
         register(name, "direct", functools.partial(_identity, plugin))
@@ -189,8 +220,16 @@ def load_registry(
             continue
         added = tuple(sorted(set(collected.backends) - before))
         health[impl.plugin_name] = replace(health[impl.plugin_name], backends=added)
+    recipes = {
+        name: Recipe(*loadable[backend.plugin], backend.plugin, name)
+        for name, backend in collected.backends.items()
+        if backend.plugin in loadable and health[backend.plugin].source != "direct"
+    }
     return Registry(
-        backends=collected.backends, health=list(health.values()), spec_paths=spec_paths
+        backends=collected.backends,
+        health=list(health.values()),
+        spec_paths=spec_paths,
+        recipes=recipes,
     )
 
 

@@ -121,7 +121,12 @@ def timing_table(report: Report) -> tuple[list[str], list[list[str]]]:
     return headers, rows
 
 
+ENV_WRAP_COLUMNS = (3, 6)
+"""The environment table's free-text columns (blas, frameworks): they wrap between words."""
+
+
 def environment_table(report: Report) -> tuple[list[str], list[list[str]]]:
+    """One row per run: the machine, its libraries and thread counts, when and with which seed."""
     headers = [
         "machine", "python", "numpy", "blas", "threads", "arch", "frameworks", "started", "seed",
     ]  # fmt: skip
@@ -250,7 +255,9 @@ def render_terminal(
         out.append(wrap(f"plugin {name!r} ({source}) {state}: {reason}", width, "  "))
     if out[-1] != "":
         out.append("")
-    out.append(fit_table(*_one_line_table(environment_table(report)), width))
+    out.append(
+        fit_table(*_one_line_table(environment_table(report)), width, wrap_columns=ENV_WRAP_COLUMNS)
+    )
     return "\n".join(out).rstrip() + "\n"
 
 

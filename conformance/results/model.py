@@ -89,4 +89,3 @@ class CheckResult:
         data["status"] = str(self.status)
         data["run"] = data.pop("run_id")
         return data
-

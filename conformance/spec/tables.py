@@ -160,5 +160,3 @@ def sizes_table(
             raise SpecError(f"no size for {', '.join(missing)}", file=file, field=f"{where}[{i}]")
         out.append({d: entry[d] for d in dims})
     return tuple(out)
-
-

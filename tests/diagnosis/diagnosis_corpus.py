@@ -72,8 +72,16 @@ def gradients_changed(spec: str, change: Callable[[dict, Arrays], dict]) -> VjpF
 # --- kernels written out, so that each bug sits where a person would make it ---------------
 
 
-def cell(a: Arrays, *, order: str = "hx", candidate=np.tanh, use_i: bool = True,
-         use_f: bool = True, b_o: str = "b_o", old_c: bool = False) -> dict:
+def cell(
+    a: Arrays,
+    *,
+    order: str = "hx",
+    candidate=np.tanh,
+    use_i: bool = True,
+    use_f: bool = True,
+    b_o: str = "b_o",
+    old_c: bool = False,
+) -> dict:
     """The LSTM cell; each keyword is one bug."""
     z = np.concatenate([a["h_prev"], a["x"]] if order == "hx" else [a["x"], a["h_prev"]], -1)
     f = sigmoid(z @ a["W_f"].T + a["b_f"])
@@ -96,9 +104,15 @@ def sequence(a: Arrays, *, carry_h: bool = True, carry_c: bool = True, late: boo
     return {"hs": np.stack(hs), "h_T": step["h"], "c_T": step["c"]}
 
 
-def directional(a: Arrays, *, flip_in: bool = True, flip_out: bool = True,
-                weights: tuple[str, str] = ("fwd", "bwd")) -> dict:
+def directional(
+    a: Arrays,
+    *,
+    flip_in: bool = True,
+    flip_out: bool = True,
+    weights: tuple[str, str] = ("fwd", "bwd"),
+) -> dict:
     """The BiLSTM; ``flip_*=False`` forgets a reversal, ``weights`` says whose each uses."""
+
     def run(direction: str, own: str, xs: np.ndarray) -> dict:
         state = {"h_0": a[f"h_{direction}_init"], "c_0": a[f"c_{direction}_init"]}
         return lstm_sequence.sequence_forward(

@@ -132,8 +132,8 @@ def test_pytest_suite_says_what_it_checks_once_collected(pytester, checkout_firs
         "-p", "conformance.frontends.pytest_plugin",  # beside the checkout's conftest
     )  # fmt: skip
     assert run.ret == 0, run.stdout.str() + run.stderr.str()
-    run.stdout.fnmatch_lines(  # 2 specs × shape × 2 dtypes, and 3 plugins load
-        ["collected 7 items", "conformance: 2 specs × 1 backend (fused-gate), seed 0"]
+    run.stdout.fnmatch_lines(  # 2 specs × shape × 2 dtypes, and the 5 built-in plugins load
+        ["collected 9 items", "conformance: 2 specs × 1 backend (fused-gate), seed 0"]
     )
     assert "already registered" not in run.stdout.str() + run.stderr.str()
 

@@ -38,7 +38,8 @@ HOSTILE = [
     ),
     pytest.param("1 / 0", "'y = 1 / 0': ZeroDivisionError: division by zero", id="1/0"),
     pytest.param(
-        "10.0 ** 400.0", "'y = 10.0 ** 400.0': OverflowError: Numerical result out of range",
+        "10.0 ** 400.0",
+        "'y = 10.0 ** 400.0': OverflowError: Numerical result out of range",
         id="10.0**400.0",
     ),
     pytest.param(

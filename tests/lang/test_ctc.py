@@ -202,4 +202,3 @@ def test_log_zero_stays_far_from_reachable_values_and_from_overflow():
     unreachable = fb.log_alpha < LOG_ZERO / 2
     assert unreachable.any() and np.all(fb.log_alpha[~unreachable] > -1e3)
     assert np.all(np.isfinite(fb.log_alpha)) and np.all(np.isfinite(fb.log_beta))
-

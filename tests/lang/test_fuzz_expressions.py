@@ -54,8 +54,9 @@ def grammar(
             st.tuples(inner, st.sampled_from(operators), inner).map(
                 lambda t: f"({t[0]} {t[1]} {t[2]})"
             ),
-            st.tuples(st.sampled_from(["-", "+", "not ", "~"] if hostile else ["-", "+"]), inner)
-            .map("".join),
+            st.tuples(
+                st.sampled_from(["-", "+", "not ", "~"] if hostile else ["-", "+"]), inner
+            ).map("".join),
             st.tuples(
                 st.sampled_from(functions),
                 st.lists(inner, max_size=4),
@@ -66,9 +67,7 @@ def grammar(
             inner.map(lambda e: f"{e}.T"),
             st.lists(inner, min_size=1, max_size=3).map(lambda es: "(" + ", ".join(es) + ",)"),
             st.tuples(inner, inner, inner).map(lambda t: f"({t[0]} < {t[1]} <= {t[2]})"),
-            st.tuples(inner, st.integers(1, 8)).map(
-                lambda t: "(" * t[1] + t[0] + ") ** 64" * t[1]
-            ),
+            st.tuples(inner, st.integers(1, 8)).map(lambda t: "(" * t[1] + t[0] + ") ** 64" * t[1]),
         ]
         if hostile:
             parts += [

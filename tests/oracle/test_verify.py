@@ -21,39 +21,53 @@ INVARIANT = 'invariants = ["0 <= y <= 1"]'
 ROWS = [
     # (old fragment, new fragment, field, words of the problem)
     pytest.param(
-        INVARIANT, 'invariants = ["y >= 1e9"]', "invariants[0]",
+        INVARIANT,
+        'invariants = ["y >= 1e9"]',
+        "invariants[0]",
         "'y >= 1e9' does not hold for the spec's own oracle at mini.gate(B=2, D=3, H=4), "
         "first at index [0, 0]",
         id="invariant-the-oracle-violates",
     ),
     pytest.param(
-        INVARIANT, 'invariants = ["0 <= y <= 1", "allclose(y, 0.5, atol=atol)"]',
-        "invariants[1]", "'allclose(y, 0.5, atol=atol)' does not hold",
+        INVARIANT,
+        'invariants = ["0 <= y <= 1", "allclose(y, 0.5, atol=atol)"]',
+        "invariants[1]",
+        "'allclose(y, 0.5, atol=atol)' does not hold",
         id="second-invariant",
     ),
     pytest.param(
-        INVARIANT, 'invariants = ["y + 1"]', "invariants[0]",
+        INVARIANT,
+        'invariants = ["y + 1"]',
+        "invariants[0]",
         "'y + 1' is not a condition: it gives float64 values",
         id="invariant-not-a-condition",
     ),
     pytest.param(
-        INVARIANT, 'invariants = ["y <= 1 / 0"]', "invariants[0]",
+        INVARIANT,
+        'invariants = ["y <= 1 / 0"]',
+        "invariants[0]",
         "'y <= 1 / 0' fails at mini.gate(B=2, D=3, H=4): ZeroDivisionError",
         id="invariant-raises",
     ),
     pytest.param(
-        EQUATION, EQUATION + " + log(x[:, :1] - x[:, :1] - 1)", "equations",
+        EQUATION,
+        EQUATION + " + log(x[:, :1] - x[:, :1] - 1)",
+        "equations",
         "the oracle gives NaN for y[0, 0] at mini.gate(B=2, D=3, H=4)",
         id="nan-output",
     ),
     pytest.param(
-        EQUATION, EQUATION + " + 0 * exp(10 * x[:, :1]) * exp(-10 * x[:, :1])", "stability",
+        EQUATION,
+        EQUATION + " + 0 * exp(10 * x[:, :1]) * exp(-10 * x[:, :1])",
+        "stability",
         "the oracle gives NaN for y[0, 0] at mini.gate(B=2, D=3, H=4) on its stability inputs",
         id="nan-at-stability-inputs",
     ),
     pytest.param(
-        "[{ B = 2, D = 3, H = 4 }]", "[{ B = 2, D = 3, H = 4 }, { B = 1, D = 1, H = 1 }]",
-        "equations[0]", "ZeroDivisionError: division by zero (at mini.gate(B=1, D=1, H=1))",
+        "[{ B = 2, D = 3, H = 4 }]",
+        "[{ B = 2, D = 3, H = 4 }, { B = 1, D = 1, H = 1 }]",
+        "equations[0]",
+        "ZeroDivisionError: division by zero (at mini.gate(B=1, D=1, H=1))",
         id="second-size",
     ),
 ]

@@ -194,9 +194,7 @@ def test_failure_says_why_its_inputs_were_not_saved(make_result, make_result_set
     assert "inputs not saved: SpecError: no such spec" in text
 
 
-def test_environment_row_names_the_frameworks_a_backend_reported(
-    make_result, make_result_set
-):
+def test_environment_row_names_the_frameworks_a_backend_reported(make_result, make_result_set):
     results = make_result_set(make_result())
     results.runs["run-a"].environment.extra.update({"torch": "2.13.0", "torch threads": "2"})
     text = render(results, "markdown")

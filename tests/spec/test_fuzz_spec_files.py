@@ -46,8 +46,10 @@ TOML_VALUE = st.recursive(
         st.floats(),
         st.booleans(),
     ),
-    lambda inner: st.lists(inner, max_size=4)
-    | st.dictionaries(st.sampled_from(KEYS) | TEXT, inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.sampled_from(KEYS) | TEXT, inner, max_size=3)
+    ),
     max_leaves=10,
 )
 
