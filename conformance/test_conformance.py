@@ -52,7 +52,11 @@ def test_conformance(
 ) -> None:
     session = conformance_session
     result = run_check(
-        conformance_request, session.oracle, seed=session.selection.seed, host=session.host()
+        conformance_request,
+        session.oracle,
+        seed=session.selection.seed,
+        host=session.host(),
+        shrink=not session.selection.size_choice.quick,
     )
     attach_result(request.node, result)
     if result.status is Status.NOT_IMPLEMENTED:

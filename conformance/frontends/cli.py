@@ -39,6 +39,7 @@ from conformance.plugins.registry import BLOCK_ENV_VAR
 from conformance.report import FORMATS, render, write_report
 from conformance.results.environment import MACHINE_ENV_VAR
 from conformance.results.files import load_results
+from conformance.spec.profiles import SIZES_HELP
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 IN_PROCESS_WARNING = (
@@ -79,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     selection.add_argument("--check", action="append", help=f"check kind(s): {', '.join(CHECKS)}")
     _add_sources(selection)
     selection.add_argument("--seed", type=int, default=0, help="seed of every draw (default 0)")
+    selection.add_argument("--sizes", default="quick", metavar="PROFILE", help=SIZES_HELP)
     isolation = run.add_argument_group("isolation")
     isolation.add_argument(
         "--timeout",
@@ -173,6 +175,7 @@ def command_run(args: argparse.Namespace, argv: list[str]) -> int:
         spec_dirs=tuple(args.spec_dir or ()),
         timeout=args.timeout,
         in_process=args.in_process,
+        sizes=args.sizes,
     )
     selection.validate()
     outputs = RunOutputs(
@@ -207,6 +210,7 @@ def command_run(args: argparse.Namespace, argv: list[str]) -> int:
                 seed=selection.seed,
                 progress=bar.update,
                 host=session.host(),
+                shrink=not selection.size_choice.quick,
             ):
                 outputs.record(result)
     except (KeyboardInterrupt, Terminated) as exc:

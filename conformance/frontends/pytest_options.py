@@ -23,6 +23,11 @@ PROPERTY = "conformance_result"
 TIMEOUT_HELP = "60"
 """The per-check timeout's default, as ``--help`` says it (the value is
 :data:`conformance.isolation.DEFAULT_TIMEOUT`, which this module must not import)."""
+SIZES_HELP = (
+    "sizes to check at: quick (default), realistic (those of real models), awkward "
+    "(1, primes, block widths + 1, seeded) or B=17,H=33 (explicit)"
+)
+"""The help of ``--conformance-sizes`` (the profiles are :mod:`conformance.spec.profiles`'s)."""
 PREFIX = "--conformance-"
 GROUP = "conformance"
 GROUP_DESCRIPTION = "RNN conformance suite (collect it with: pytest --pyargs conformance)"
@@ -52,6 +57,7 @@ def add_options(group: pytest.OptionGroup) -> None:
     group.addoption(
         f"{PREFIX}seed", type=int, default=0, metavar="N", help="seed of every draw (default 0)"
     )
+    group.addoption(f"{PREFIX}sizes", default="quick", metavar="PROFILE", help=SIZES_HELP)
     group.addoption(
         f"{PREFIX}report",
         metavar="PATH",
@@ -101,5 +107,6 @@ def selection_of(config: pytest.Config) -> Selection:
         seed=seed if isinstance(seed, int) else 0,
         spec_dirs=listed("spec-dir"),
         in_process=option(config, "in-process") is True,
+        sizes=str(option(config, "sizes") or "quick"),
         **extra,
     )

@@ -31,7 +31,8 @@ _WORST = re.compile(r"^(?:grad )?(?P<name>\w+)\[(?P<index>[\d, ]+)\]$")
 def rerun_command(
     result: CheckResult, registry: Registry | None = None, spec_dirs: Sequence[str] = ()
 ) -> str:
-    """``conformance run --backend B --spec S --dtype D --check C --seed N [--plugin M]``.
+    """``conformance run --backend B --spec S --dtype D --check C --seed N [--plugin M]
+    [--sizes P]``.
 
     ``--plugin`` is added when the backend's plugin came from ``--plugin MODULE``, and
     ``--spec-dir DIR`` for each of ``spec_dirs`` (where the spec's file was found);
@@ -47,6 +48,8 @@ def rerun_command(
         args += ["--spec-dir", spec_dir]
     args += ["--backend", result.backend, "--spec", result.spec, "--dtype", result.dtype]
     args += ["--check", result.check, "--seed", str(result.seed)]
+    if result.profile not in ("", "quick"):
+        args += ["--sizes", result.profile]
     return shlex.join(args)
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from conformance.engine import CheckRequest, plan
-from conformance.errors import PluginError, UsageError
+from conformance.errors import PluginError, SpecError, UsageError
 from conformance.frontends.spec_sources import (
     SpecSource,
     gather_spec_sources,
@@ -22,6 +22,7 @@ from conformance.isolation import DEFAULT_TIMEOUT, InProcess, KernelHost, Worker
 from conformance.oracle.evaluate import Oracle
 from conformance.plugins.registry import Registry, load_registry
 from conformance.spec.catalog import Catalog
+from conformance.spec.profiles import SizeChoice, catalog_at, parse_sizes
 from conformance.typing import DTYPES
 
 
@@ -47,6 +48,9 @@ class Selection:
     """Seconds of kernel time one check may take before its worker is killed."""
     in_process: bool = False
     """Run the kernels in the harness's own process (for ``pdb``), unprotected."""
+    sizes: str = "quick"
+    """The sizes to check at (``--sizes``): ``quick``, ``realistic``, ``awkward`` or explicit
+    sizes such as ``B=17,H=33`` (:mod:`conformance.spec.profiles`)."""
 
     def validate(self) -> None:
         """UsageError for a seed or a timeout that no run can use, before anything runs (a
@@ -58,6 +62,12 @@ class Selection:
             raise UsageError(
                 f"the per-check timeout must be a positive number, got {self.timeout!r}"
             )
+        parse_sizes(self.sizes)
+
+    @property
+    def size_choice(self) -> SizeChoice:
+        """The parsed ``sizes``."""
+        return parse_sizes(self.sizes)
 
 
 @dataclass
@@ -100,6 +110,9 @@ class Session:
         sources = gather_spec_sources(selection.spec_dirs, registry, environ)
         catalog = load_spec_sources(sources)
         registry.reject_unknown_kernels(catalog.specs)
+        catalog = catalog_at(
+            catalog, selection.size_choice, selection.seed, strict=selected_ids(catalog, selection)
+        )
         named_failures = [
             h for h in registry.health if h.state == "failed" and h.name in selection.plugins
         ]
@@ -142,6 +155,15 @@ class Session:
             self.selection.dtypes or DTYPES,
             self.selection.checks or None,
         )
+
+
+def selected_ids(catalog: Catalog, selection: Selection) -> list[str]:
+    """The ids of the specs ``selection`` names (none when it names none that exist: that
+    is said when the run is planned)."""
+    try:
+        return [spec.id for spec in catalog.select(selection.specs)]
+    except SpecError:
+        return []
 
 
 def split_csv(values: Iterable[str] | None) -> tuple[str, ...]:

@@ -90,8 +90,14 @@ def spec_page(spec: Spec, catalog: Catalog, width: int | None = None) -> str:
     )
 
     out += ["", "Sizes (one case each)"]
-    sizes = [[str(i), *(str(case[d]) for d in spec.dims)] for i, case in enumerate(spec.sizes)]
-    out.append(fit_table(["case", *spec.dims], sizes, width))
+    profiles = {spec.profile: spec.sizes, **spec.profiles}
+    sizes = [
+        [profile, str(i), *(str(case[d]) for d in spec.dims)]
+        for profile, cases in profiles.items()
+        for i, case in enumerate(cases)
+    ]
+    out.append(fit_table(["--sizes", "case", *spec.dims], sizes, width))
+    out += ["", wrap("--sizes awkward draws its cases by the seed: 1, primes, widths ± 1", width)]
 
     applies = [name for name, kind in CHECKS.items() if kind.applies(spec)]
     out += ["", wrap(f"Checks that apply: {', '.join(applies)}", width, "  ")]

@@ -21,7 +21,7 @@ FLOAT_FIELDS = ("max_abs", "max_rel", "tol_fraction", "rounding", "seconds", "du
 STRING_FIELDS = ("spec", "backend", "dtype", "check")
 OPTIONAL_STRING_FIELDS = (
     "message", "backend_version", "worst", "machine", "run", "plugin", "rerun", "inputs_file",
-    "units", "tolerance_reason",
+    "units", "tolerance_reason", "profile",
 )  # fmt: skip
 
 
@@ -79,7 +79,7 @@ def _decode_float(value: Any, file: str, where: str, *, required: bool = False) 
 
 _STATUSES = {s.value: s for s in Status}
 _INTERNED = frozenset(("spec", "backend", "dtype", "check", "backend_version", "machine",
-                       "run", "plugin", "rerun"))  # fmt: skip
+                       "run", "plugin", "rerun", "profile"))  # fmt: skip
 """Fields whose values repeat across results and machines: shared, not copied per result."""
 
 

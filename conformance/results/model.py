@@ -66,6 +66,9 @@ class CheckResult:
     """For sequence arrays (an axis named ``T``), the time step of ``worst``."""
     rerun: str = ""
     """One command line that re-runs exactly this check with the same seed and sizes."""
+    profile: str = "quick"
+    """The sizes it ran at (``--sizes``): ``quick``, ``realistic``, ``awkward`` or explicit
+    sizes (``B=17,H=33``), as when a failure was shrunk."""
     inputs_file: str | None = None
     """``.npz`` of the inputs of the failing case, saved beside the report."""
 

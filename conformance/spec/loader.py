@@ -33,16 +33,23 @@ from conformance.spec.fields import (
 )
 from conformance.spec.model import Invariant, Spec, Symbol
 from conformance.spec.references import resolve_references
-from conformance.spec.tables import check_domain, dimension_names, sizes_table, symbol, tolerances
+from conformance.spec.tables import (
+    check_domain,
+    dimension_names,
+    size_profiles,
+    sizes_table,
+    symbol,
+    tolerances,
+)
 
 INVARIANT_NAMES = frozenset({"atol", "rtol"})
 
 _FAMILY_KEYS = {"id", "title", "source", "description"}
-_DEFAULT_KEYS = {"sizes", "tolerance", "gradient_tolerance"}
+_DEFAULT_KEYS = {"sizes", "profiles", "tolerance", "gradient_tolerance"}
 _SPEC_KEYS = {
     "id", "title", "latex", "description", "source", "inputs", "outputs", "equations",
-    "differentiable", "invariants", "sizes", "tolerance", "gradient_tolerance", "stability",
-    "symbols", "chunking", "reversal",
+    "differentiable", "invariants", "sizes", "profiles", "tolerance", "gradient_tolerance",
+    "stability", "symbols", "chunking", "reversal",
 }  # fmt: skip
 _TOP_KEYS = {"family", "defaults", "symbols", "spec"}
 
@@ -234,6 +241,11 @@ def _spec(
 
     sizes = sizes_table(table.get("sizes", defaults.get("sizes")), dims, file, f"{where}.sizes")
     check_cases({s.name: s for s in used}, inputs, sizes, stability, file, where)
+    profiles = size_profiles(
+        table.get("profiles", defaults.get("profiles", {})), dims, file, f"{where}.profiles"
+    )
+    for name, cases in profiles.items():
+        check_cases({s.name: s for s in used}, inputs, cases, stability, file, f"{where}.{name}")
     tolerance = tolerances(_merged(table, defaults, "tolerance"), file, f"{where}.tolerance")
     gradient_tolerance = tolerances(
         _merged(table, defaults, "gradient_tolerance"), file, f"{where}.gradient_tolerance"
@@ -261,6 +273,7 @@ def _spec(
         dims=dims,
         chunking=chunking,
         reversal=reversal,
+        profiles=profiles,
     )
 
 

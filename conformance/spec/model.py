@@ -161,6 +161,11 @@ class Spec:
     """Two chunks with the carried state equal one run (the ``chunking`` check), if declared."""
     reversal: Reversal | None = None
     """Outputs equal to another spec's kernel on reversed inputs (the ``reversal`` check)."""
+    profiles: Mapping[str, tuple[Mapping[str, int], ...]] = field(default_factory=dict)
+    """Sizes by profile beyond the quick ``sizes`` (``realistic``), as the file declares."""
+    profile: str = "quick"
+    """The profile ``sizes`` come from (:mod:`conformance.spec.profiles`): ``quick``,
+    ``realistic``, ``awkward``, or explicit sizes (``B=17,H=33``)."""
 
     @property
     def input_symbols(self) -> list[Symbol]:

@@ -160,3 +160,26 @@ def sizes_table(
             raise SpecError(f"no size for {', '.join(missing)}", file=file, field=f"{where}[{i}]")
         out.append({d: entry[d] for d in dims})
     return tuple(out)
+
+
+PROFILE_NAMES = ("realistic",)
+"""The profiles a spec file may declare sizes for (``quick`` is ``sizes`` itself)."""
+
+
+def size_profiles(
+    value: Any, dims: tuple[str, ...], file: str, where: str
+) -> dict[str, tuple[dict[str, int], ...]]:
+    """``profiles = { realistic = [...] }``: the cases of each named profile."""
+    if not isinstance(value, dict):
+        raise SpecError(f"{value!r} should be a table", file=file, field=where)
+    out = {}
+    for name, cases in value.items():
+        if name not in PROFILE_NAMES:
+            raise SpecError(
+                f"unknown size profile {name!r}",
+                file=file,
+                field=where,
+                hint=f"a spec declares sizes for: {', '.join(PROFILE_NAMES)} (quick is sizes)",
+            )
+        out[name] = sizes_table(cases, dims, file, f"{where}.{name}")
+    return out

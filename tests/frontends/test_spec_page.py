@@ -33,7 +33,7 @@ def test_show_writes_out_symbols_equations_tolerances_sizes_and_checks(capsys):
     assert "Hochreiter & Schmidhuber (1997)" in page
     symbols = {row[0]: row for row in rows_of(page, "Symbols")}
     assert symbols["W_f"] == [
-        "W_f", "parameter", "(H, H + D)", "float", "normal(0, 0.5)",
+        "W_f", "parameter", "(H, H + D)", "float", "normal(0, 1.5 / (H + D) ** 0.5)",
         "forget-gate weights on [h_{t-1}, x_t]",
     ]  # fmt: skip
     assert symbols["h_prev"][:5] == ["h_prev", "state", "(B, H)", "float", "uniform(-1, 1)"]
@@ -46,7 +46,9 @@ def test_show_writes_out_symbols_equations_tolerances_sizes_and_checks(capsys):
     assert ["outputs", "float32", "16", "0", "0", "-"] in tolerances
     assert ["gradients", "float64", "16", "0", "0", "-"] in tolerances
     assert rows_of(page, "Sizes (one case each)") == [
-        ["0", "3", "5", "4"], ["1", "1", "1", "1"], ["2", "2", "3", "6"],
+        ["quick", "0", "3", "5", "4"], ["quick", "1", "1", "1", "1"],
+        ["quick", "2", "2", "3", "6"], ["realistic", "0", "16", "64", "128"],
+        ["realistic", "1", "64", "256", "512"],
     ]  # fmt: skip
     assert (
         "Checks that apply: shape, dtype, numeric, gradient, invariants, stability,\n"

@@ -169,7 +169,8 @@ def test_draw_inputs_follow_declared_domains(cell: Spec) -> None:
     h_prev = inputs["h_prev"]  # uniform(-1, 1)
     assert h_prev.min() >= -1.0 and h_prev.max() < 1.0
     assert h_prev.min() < -0.9 and h_prev.max() > 0.9
-    assert np.std(inputs["W_f"]) == pytest.approx(0.5, rel=0.03)  # normal(0, 0.5)
+    # normal(0, 1.5 / (H + D) ** 0.5): the spread follows the fan-in
+    assert np.std(inputs["W_f"]) == pytest.approx(1.5 / (50 + 100) ** 0.5, rel=0.03)
     assert np.std(inputs["x"]) == pytest.approx(1.0, rel=0.03)  # normal(0, 1)
     assert abs(np.mean(inputs["x"])) < 0.05
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from conformance import diagnosis
@@ -21,6 +21,7 @@ from conformance.checks import CHECKS, CheckContext, CheckKind, Measurement
 from conformance.checks.context import restrictions
 from conformance.checks.equivalent import equivalent_tolerances
 from conformance.diagnosis import DIAGNOSED
+from conformance.engine.shrinking import Measured, shrink_failure
 from conformance.errors import (
     KernelFault,
     KernelRaised,
@@ -113,6 +114,7 @@ def blank_result(request: CheckRequest, *, seed: int = 0) -> CheckResult:
         check=check,
         status=Status.PASS,
         seed=seed,
+        profile=spec.profile,
     )
     _describe_tolerance(result, spec, dtype, check)
     return result
@@ -125,33 +127,55 @@ def run_check(
     seed: int = 0,
     diagnose: bool = True,
     host: KernelHost | None = None,
+    shrink: bool = False,
 ) -> CheckResult:
     """Run one check over every case of the spec: the first failure, or else the worst pass.
 
     A failing numeric or gradient check is diagnosed (``diagnose=False`` skips it): the
     variants of the spec that explain it are named in the message and kept in
-    ``extra["diagnosis"]``. ``host`` is where the kernels run (a
-    :class:`~conformance.isolation.WorkerPool`); by default in this process. What a
-    kernel does not declare (a dtype) is not implemented, with the kernel's reason.
+    ``extra["diagnosis"]``. With ``shrink``, a failure is first shrunk to the smallest
+    sizes at which it still fails (:mod:`~conformance.engine.shrinking`), and the result
+    is that case's, at explicit sizes its re-run command gives. ``host`` is where the
+    kernels run (a :class:`~conformance.isolation.WorkerPool`); by default in this
+    process. What a kernel does not declare (a dtype) is not implemented, with the
+    kernel's reason.
     """
+    start = time.perf_counter()
+    host = host or InProcess()
+    result, failed, ctx = _measure(request, oracle, seed, host)
+    if shrink and result.status is Status.FAIL:
+        smaller = shrink_failure(
+            request.spec,
+            result,
+            lambda spec: _measure(replace(request, spec=spec), oracle, seed, host),
+        )
+        if smaller is not None:
+            result, failed, ctx = smaller
+    if diagnose and failed is not None and ctx is not None and result.status is Status.FAIL:
+        _diagnose(result, failed, ctx, oracle)
+    result.duration = time.perf_counter() - start
+    return result
+
+
+def _measure(request: CheckRequest, oracle: Oracle, seed: int, host: KernelHost) -> Measured:
+    """The check over every case, undiagnosed: its result, the failing measurement (if it
+    failed) and the context it ran in (None when nothing ran)."""
     spec, backend, dtype, check = request.spec, request.backend, request.dtype, request.check
     result = blank_result(request, seed=seed)
     kernel = backend.kernel(spec.id)
     if kernel is None:
         result.status = Status.NOT_IMPLEMENTED
         result.message = f"{backend.name} has no kernel for {spec.id}"
-        return result
+        return result, None, None
     if dtype not in kernel.dtypes:
         result.status = Status.NOT_IMPLEMENTED
         result.message = f"{backend.name} declares {spec.id} for {', '.join(kernel.dtypes)} only"
         result.message += f": {kernel.reason}" if kernel.reason else ""
-        return result
+        return result, None, None
     if restricted := restrictions(kernel):
         result.extra["restrictions"] = restricted
     start = time.perf_counter()
-    ctx = CheckContext(
-        spec, backend, kernel, dtype, seed, oracle, (host or InProcess()).calls(backend)
-    )
+    ctx = CheckContext(spec, backend, kernel, dtype, seed, oracle, host.calls(backend))
     worst: Measurement | None = None
     try:
         _prefetch(ctx, CHECKS[check])
@@ -159,7 +183,7 @@ def run_check(
         case = exc.case or 0
         _record_error(result, exc, ctx, check, case, spec.sizes[case])
         result.duration = time.perf_counter() - start
-        return result
+        return result, None, ctx
     except KernelFault:  # the cases run one by one, and the first to fail says how
         pass
     notes: dict[str, Any] = {}  # every case's extra; the worst case's own win below
@@ -198,10 +222,8 @@ def run_check(
         result.worst, result.rounding = d.where, d.rounding
         if result.tolerance is not None and d.limit:
             result.tolerance["limit"] = d.limit  # twice it where two rounded results meet
-    if diagnose and worst is not None and result.status is Status.FAIL:
-        _diagnose(result, worst, ctx, oracle)
     result.duration = time.perf_counter() - start
-    return result
+    return result, worst if result.status is Status.FAIL else None, ctx
 
 
 def _diagnose(result: CheckResult, failed: Measurement, ctx: CheckContext, oracle: Oracle) -> None:
@@ -238,11 +260,13 @@ def run_requests(
     progress: Callable[[CheckRequest, CheckResult], None] | None = None,
     diagnose: bool = True,
     host: KernelHost | None = None,
+    shrink: bool = False,
 ) -> Iterator[CheckResult]:
-    """Run every request in order, yielding each result as soon as it exists."""
+    """Run every request in order, yielding each result as soon as it exists (failures
+    shrunk with ``shrink``, see :func:`run_check`)."""
     host = host or InProcess()
     for request in requests:
-        result = run_check(request, oracle, seed=seed, diagnose=diagnose, host=host)
+        result = run_check(request, oracle, seed=seed, diagnose=diagnose, host=host, shrink=shrink)
         if progress is not None:
             progress(request, result)
         yield result
