@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from conformance.checks.calling import check_layout, check_stateless, plan_layout, plan_stateless
 from conformance.checks.calls import Call
 from conformance.checks.context import CheckContext, Measurement
 from conformance.checks.gradient import check_gradient, plan_gradient
@@ -111,6 +112,20 @@ CHECKS: dict[str, CheckKind] = {
             lambda s: "B" in s.dims and any(sizes.get("B", 1) > 1 for sizes in s.sizes),
             "each row's outputs equal the row run alone",
             plan_batch_independence,
+        ),
+        CheckKind(
+            "layout",
+            check_layout,
+            lambda s: True,
+            "right for Fortran-ordered and strided inputs",
+            plan_layout,
+        ),
+        CheckKind(
+            "stateless",
+            check_stateless,
+            lambda s: True,
+            "each call depends on its own inputs only",
+            plan_stateless,
         ),
         CheckKind(
             "chunking",

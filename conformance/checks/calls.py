@@ -34,6 +34,10 @@ class Call:
     :ivar track_reset: forget the earlier tracked calls first.
     :ivar quiet: run under ``numpy.errstate(all="ignore")`` (saturating inputs overflow
         by design; their warnings would only be noise).
+    :ivar order: the memory order the kernel gets its inputs in, made where it runs (a
+        view does not survive the trip to a worker): ``""`` as drawn (C-contiguous),
+        ``fortran`` (column-major copies), ``strided`` (views of every other element of a
+        buffer twice as wide).
     """
 
     spec: str
@@ -44,6 +48,7 @@ class Call:
     track: str = ""
     track_reset: bool = False
     quiet: bool = False
+    order: str = ""
 
     @property
     def during(self) -> str:
@@ -70,7 +75,10 @@ class Reply:
 
 def call_key(call: Call) -> bytes:
     """A digest of everything a call's reply depends on: its spec, op, flags and arrays."""
-    flags = (call.spec, call.op, call.repeats, call.watch, call.track, call.track_reset, call.quiet)
+    flags = (
+        call.spec, call.op, call.repeats, call.watch, call.track, call.track_reset, call.quiet,
+        call.order,
+    )  # fmt: skip
     h = hashlib.blake2b(repr(flags).encode(), digest_size=20)
     for arrays in call.arrays:
         for name, array in arrays.items():

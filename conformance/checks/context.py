@@ -80,15 +80,21 @@ class CheckContext:
     _prefetched: dict[bytes, list[Reply]] = field(default_factory=dict, repr=False)
 
     def inputs(
-        self, case: int, sizes: Sizes, domains: Mapping[str, str] | None = None
+        self,
+        case: int,
+        sizes: Sizes,
+        domains: Mapping[str, str] | None = None,
+        stream: str | None = None,
     ) -> dict[str, Array]:
         """The case's inputs in the dtype under test: the same for every backend, except
         that the inputs the kernel takes only as zeros (``zero_inputs``) are zeros.
 
-        Drawn once per context and read-only: what a check sends is what it measured."""
-        key = (case, tuple(sorted((domains or {}).items())))
+        ``stream`` names another draw at the same sizes (``second``); by default the
+        case's own (``inputs``, or ``stability`` with ``domains``). Drawn once per context
+        and read-only: what a check sends is what it measured."""
+        stream = stream or ("stability" if domains else "inputs")
+        key = (case, tuple(sorted((domains or {}).items())), stream)
         if key not in self._drawn:
-            stream = "stability" if domains else "inputs"
             rng = case_rng(self.seed, self.spec.id, case, stream)
             drawn = draw_inputs(self.spec, sizes, dtype=self.dtype, rng=rng, domains=domains)
             for name in self.kernel.zero_inputs:
@@ -104,17 +110,20 @@ class CheckContext:
         rng = case_rng(self.seed, self.spec.id, case, "cotangents")
         return draw_cotangents(self.spec, sizes, dtype=self.dtype, rng=rng)
 
-    def reference(self, case: int, inputs: Arrays, *, stability: bool = False) -> dict[str, Array]:
-        """The oracle's outputs for this case's inputs, computed once for all backends."""
-        stream = "stability" if stability else "inputs"
+    def reference(
+        self, case: int, inputs: Arrays, *, stability: bool = False, stream: str | None = None
+    ) -> dict[str, Array]:
+        """The oracle's outputs for this case's inputs (of ``stream``, when another draw),
+        computed once for all backends."""
+        stream = stream or ("stability" if stability else "inputs")
         key = ("evaluate", stream, *self._memo_key(case, inputs))
         return self.oracle.memo(key, lambda: self.oracle.evaluate(self.spec, inputs))
 
     def reference_rounding(
-        self, case: int, inputs: Arrays, *, stability: bool = False
+        self, case: int, inputs: Arrays, *, stability: bool = False, stream: str | None = None
     ) -> dict[str, Array]:
         """Each float output's expected rounding error in units of u, computed once."""
-        stream = "stability" if stability else "inputs"
+        stream = stream or ("stability" if stability else "inputs")
         key = ("rounding", stream, *self._memo_key(case, inputs))
         return self.oracle.memo(key, lambda: self.oracle.rounding(self.spec, inputs))
 

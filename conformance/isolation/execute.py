@@ -44,13 +44,16 @@ def execute(backend: Backend, call: Call, tracked: Tracked, *, catch_exit: bool)
     if function is None:
         raise HarnessError(f"a check called {call.during} of {backend.name}, which has none")
     before = [{k: v.copy() for k, v in a.items()} for a in call.arrays] if call.watch else None
+    arguments = call.arrays
+    if call.order:  # the kernel gets other arrays with the same values
+        arguments = tuple({k: in_order(v, call.order) for k, v in a.items()} for a in arguments)
     times = []
     for _ in range(max(1, call.repeats)):
         quiet = np.errstate(all="ignore") if call.quiet else contextlib.nullcontext()
         start = time.perf_counter()
         try:
             with quiet:
-                result = function(*call.arrays)
+                result = function(*arguments)
         except Exception as exc:
             raise KernelRaised(describe_exception(exc)) from exc
         except SystemExit as exc:
@@ -62,6 +65,22 @@ def execute(backend: Backend, call: Call, tracked: Tracked, *, catch_exit: bool)
     modified = () if before is None else _modified(before, call.arrays)
     aliases = _aliases(call, values, tracked) if call.track else ()
     return Reply(values, statistics.median(times), modified, aliases)
+
+
+def in_order(array: Array, order: str) -> Array:
+    """``array``'s values in the memory ``order`` a :class:`Call` asks for: as it is
+    (``""``), as a column-major copy (``fortran``), or as a view of every other element of
+    a buffer twice as wide along the last axis (``strided``: no axis contiguous)."""
+    if not order or array.ndim == 0:
+        return array
+    if order == "fortran":
+        return np.asfortranarray(array)
+    if order == "strided":
+        wide = np.zeros((*array.shape[:-1], 2 * array.shape[-1]), array.dtype)
+        view = wide[..., ::2]
+        view[...] = array
+        return view
+    raise HarnessError(f"unknown memory order {order!r} (known: fortran, strided)")
 
 
 def describe_exception(exc: BaseException) -> str:

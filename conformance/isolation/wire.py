@@ -30,7 +30,7 @@ def encode_calls(calls: list[Call]) -> bytes:
     headers, chunks = [], []
     for call in calls:
         layouts, data = _split(call.arrays)
-        flags = (call.repeats, call.watch, call.track, call.track_reset, call.quiet)
+        flags = (call.repeats, call.watch, call.track, call.track_reset, call.quiet, call.order)
         headers.append((call.spec, call.op, flags, layouts))
         chunks += data
     return _join(tuple(headers), chunks)
