@@ -47,8 +47,8 @@ def test_show_writes_out_symbols_equations_tolerances_sizes_and_checks(capsys):
     assert ["gradients", "float64", "16", "0", "0", "-"] in tolerances
     assert rows_of(page, "Sizes (one case each)") == [
         ["quick", "0", "3", "5", "4"], ["quick", "1", "1", "1", "1"],
-        ["quick", "2", "2", "3", "6"], ["realistic", "0", "16", "64", "128"],
-        ["realistic", "1", "64", "256", "512"],
+        ["quick", "2", "2", "3", "6"], ["realistic", "0", "20", "64", "128"],
+        ["realistic", "1", "50", "256", "512"],
     ]  # fmt: skip
     assert (
         "Checks that apply: shape, dtype, numeric, gradient, invariants, stability,\n"
