@@ -12,6 +12,7 @@ import argparse
 import os
 import shlex
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
@@ -37,6 +38,7 @@ from conformance.frontends.terminal import output_width
 from conformance.isolation import DEFAULT_TIMEOUT
 from conformance.plugins.registry import BLOCK_ENV_VAR
 from conformance.report import FORMATS, render, write_report
+from conformance.report.text import plural
 from conformance.results.environment import MACHINE_ENV_VAR
 from conformance.results.files import load_results
 from conformance.spec.profiles import SIZES_HELP
@@ -200,6 +202,7 @@ def command_run(args: argparse.Namespace, argv: list[str]) -> int:
     if selection.in_process:
         print(IN_PROCESS_WARNING, file=sys.stderr)
     bar = ProgressBar(len(requests), enabled=not args.no_progress and wants_progress())
+    began = time.monotonic()
     stopped: BaseException | None = None
     state, note = "complete", ""
     try:
@@ -221,6 +224,11 @@ def command_run(args: argparse.Namespace, argv: list[str]) -> int:
         bar.close()
         session.close()
     results = outputs.finish(state, note)
+    print(
+        f"conformance: {plural(len(results.results), 'check')} at --sizes {selection.sizes} "
+        f"in {describe_seconds(time.monotonic() - began)}",
+        file=sys.stderr,
+    )
     color = args.format == "terminal" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     sys.stdout.write(
         render(
@@ -267,3 +275,11 @@ COMMANDS = {
     "run": command_run,
     "report": command_report,
 }
+
+
+def describe_seconds(seconds: float) -> str:
+    """``4.2 s``, ``3 min 12 s``: how long a run took, as people say it."""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest} s"

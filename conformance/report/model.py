@@ -122,6 +122,11 @@ class Report:
     runs: list[Run]
     plugin_problems: list[dict[str, str]]
     seeds: list[int] = field(default_factory=list)
+    profiles: list[str] = field(default_factory=list)
+    """The sizes the results ran at (``quick``, ``realistic``, explicit ones), in order; a
+    shrunk failure counts at the profile it was found at."""
+    shrunk: int = 0
+    """How many failures were shrunk to smaller sizes than their profile's."""
     dtypes: list[str] = field(default_factory=list)
     incomplete: list[str] = field(default_factory=list)
     """``incomplete: interrupted after 312 of 1242 checks``, one per run that did not end."""
@@ -250,6 +255,8 @@ def build_report(results: ResultSet) -> Report:
         runs=list(results.runs.values()),
         plugin_problems=_plugin_problems(results.runs.values()),
         seeds=sorted({r.seed for r in records}),
+        profiles=list(dict.fromkeys(found_at(r) for r in records)),
+        shrunk=sum("shrunk_from" in r.extra for r in records),
         dtypes=list(dict.fromkeys(r.dtype for r in records)),
         incomplete=results.incomplete(),
     )
@@ -296,3 +303,11 @@ def _plugin_problems(runs: Iterable[Run]) -> list[dict[str, str]]:
                     "reason": str(plugin.get("reason", "")),
                 }
     return list(problems.values())
+
+
+def found_at(result: CheckResult) -> str:
+    """The profile a result ran at, or a shrunk failure was found at."""
+    shrunk = result.extra.get("shrunk_from")
+    if isinstance(shrunk, dict) and isinstance(shrunk.get("profile"), str):
+        return str(shrunk["profile"])
+    return result.profile or "quick"

@@ -153,7 +153,8 @@ def plural(count: int, noun: str, plural_form: str | None = None) -> str:
 
 
 def headline(report: Report) -> str:
-    """``3 backends × 26 specs × float32, float64, seed 0: every backend conforms``."""
+    """``3 backends × 26 specs × float32, float64, seed 0: every backend conforms``, with
+    the sizes when they are not the quick ones (``, realistic sizes``)."""
     specs = sum(len(f.rows) for f in report.families)
     verdict = (
         "every backend conforms"
@@ -167,9 +168,12 @@ def headline(report: Report) -> str:
             + "; ".join(report.incomplete)
         )
     seeds = ", ".join(map(str, report.seeds))
+    shown = report.profiles
+    sizes = "" if shown in ([], ["quick"]) else f", sizes {', '.join(shown)}"
+    sizes += f" ({plural(report.shrunk, 'failure')} shrunk)" if report.shrunk else ""
     return (
         f"{plural(len(report.columns), 'backend')} × {plural(specs, 'spec')} × "
-        f"{', '.join(report.dtypes)}, seed {seeds}: {verdict}"
+        f"{', '.join(report.dtypes)}, seed {seeds}{sizes}: {verdict}"
     )
 
 

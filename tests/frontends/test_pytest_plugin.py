@@ -148,3 +148,31 @@ def test_pytest_in_a_project_without_the_suite_shows_nothing_of_it(pytester, che
     for run in (plain, loaded):
         run.stdout.fnmatch_lines(["collected 1 item", "*= 1 passed in *"])
     assert "conformance" not in loaded.stdout.str() + loaded.stderr.str()
+
+
+def test_pytest_sizes_option_checks_at_realistic_sizes_and_shrinks_a_failure(pytester):
+    pytester.makepyfile(forgetful=FORGETFUL_SEQUENCE)
+    out = pytester.path / "r.json"
+    run = pytester.runpytest_subprocess(
+        SUITE, "--conformance-plugin", "forgetful",
+        "--conformance-backend", "forgetful,numpy-vectorized", "--conformance-spec", "rnn.sequence",
+        "--conformance-dtype", "float64",
+        "--conformance-check", "numeric", "--conformance-sizes", "realistic",
+        "--conformance-json", str(out), "-p", "no:cacheprovider",
+    )  # fmt: skip
+    assert run.ret == 1, run.stdout.str()
+    results = {r.backend: r for r in read_results(out).results}
+    correct, broken = results["numpy-vectorized"], results["forgetful"]
+    assert correct.status is Status.PASS and correct.profile == "realistic"
+    assert correct.sizes is not None and correct.sizes["T"] >= 50
+    assert broken.status is Status.FAIL and broken.extra["shrunk_from"]["profile"] == "realistic"
+    assert broken.sizes is not None and broken.sizes["T"] == 2  # h is carried from step 2 on
+    assert broken.rerun.endswith(f"--sizes {broken.profile}")
+
+
+def test_pytest_sizes_option_refuses_an_unknown_profile(pytester):
+    run = pytester.runpytest_subprocess(
+        SUITE, "--conformance-sizes", "enormous", "-p", "no:cacheprovider"
+    )
+    assert run.ret == pytest.ExitCode.USAGE_ERROR
+    assert "--sizes 'enormous': give a profile" in run.stderr.str()
