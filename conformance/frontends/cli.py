@@ -38,7 +38,7 @@ from conformance.frontends.terminal import output_width
 from conformance.isolation import DEFAULT_TIMEOUT
 from conformance.plugins.registry import BLOCK_ENV_VAR
 from conformance.report import FORMATS, render, write_report
-from conformance.report.text import plural
+from conformance.report.text import describe_seconds, plural
 from conformance.results.environment import MACHINE_ENV_VAR
 from conformance.results.files import load_results
 from conformance.spec.profiles import SIZES_HELP
@@ -224,11 +224,12 @@ def command_run(args: argparse.Namespace, argv: list[str]) -> int:
         bar.close()
         session.close()
     results = outputs.finish(state, note)
-    print(
-        f"conformance: {plural(len(results.results), 'check')} at --sizes {selection.sizes} "
-        f"in {describe_seconds(time.monotonic() - began)}",
-        file=sys.stderr,
-    )
+    if bar.enabled:  # on stderr only where the progress bar was: a terminal
+        print(
+            f"conformance: {plural(len(results.results), 'check')} at --sizes "
+            f"{selection.sizes} in {describe_seconds(time.monotonic() - began)}",
+            file=sys.stderr,
+        )
     color = args.format == "terminal" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     sys.stdout.write(
         render(
@@ -275,11 +276,3 @@ COMMANDS = {
     "run": command_run,
     "report": command_report,
 }
-
-
-def describe_seconds(seconds: float) -> str:
-    """``4.2 s``, ``3 min 12 s``: how long a run took, as people say it."""
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    minutes, rest = divmod(round(seconds), 60)
-    return f"{minutes} min {rest} s"

@@ -8,6 +8,7 @@ element, and keeps the run's environment, selection and plugin health beside the
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import asdict, replace
 from datetime import UTC, datetime
@@ -66,10 +67,12 @@ class Recorder:
                 "checks": list(selection.checks),
                 "plugins": list(selection.plugins),
                 **({"spec_dirs": list(selection.spec_dirs)} if selection.spec_dirs else {}),
+                "sizes": [selection.sizes],
             },
             plugins=[{**asdict(h), "backends": list(h.backends)} for h in session.registry.health],
         )
         self.results: list[CheckResult] = []
+        self._began = time.monotonic()
 
     def record(self, result: CheckResult) -> CheckResult:
         """Annotate ``result`` in place, keep it, and return it."""
@@ -92,7 +95,8 @@ class Recorder:
 
     def end(self, state: str = "complete", note: str = "") -> None:
         """How the run ended: one of :data:`~conformance.results.files.RUN_STATES`."""
-        self.run_info = replace(self.run_info, state=state, note=note)
+        seconds = round(time.monotonic() - self._began, 1)
+        self.run_info = replace(self.run_info, state=state, note=note, seconds=seconds)
 
     def result_set(self) -> ResultSet:
         """The recorded results with their run and the catalog's spec metadata."""

@@ -128,7 +128,8 @@ ENV_WRAP_COLUMNS = (3, 6)
 def environment_table(report: Report) -> tuple[list[str], list[list[str]]]:
     """One row per run: the machine, its libraries and thread counts, when and with which seed."""
     headers = [
-        "machine", "python", "numpy", "blas", "threads", "arch", "frameworks", "started", "seed",
+        "machine", "python", "numpy", "blas", "threads", "arch", "frameworks", "started", "took",
+        "seed",
     ]  # fmt: skip
     rows = [
         [
@@ -140,11 +141,20 @@ def environment_table(report: Report) -> tuple[list[str], list[list[str]]]:
             run.environment.arch,
             "; ".join(f"{k} {v}" for k, v in run.environment.extra.items()) or "—",
             run.started,
+            describe_seconds(run.seconds) if run.seconds else "—",
             str(run.seed),
         ]
         for run in report.runs
     ]
     return headers, rows
+
+
+def describe_seconds(seconds: float) -> str:
+    """``4.2 s``, ``7 min 32 s``: how long a run took, as people say it."""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest} s"
 
 
 def plural(count: int, noun: str, plural_form: str | None = None) -> str:

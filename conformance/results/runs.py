@@ -36,6 +36,8 @@ class Run:
     cut short (the harness crashed or was killed) while results were written as they came."""
     note: str = ""
     """Why a run that did not complete stopped, when there is more to say."""
+    seconds: float = 0.0
+    """Wall time from the start of the run to its end (0: not recorded)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -48,6 +50,7 @@ class Run:
             "planned": self.planned,
             "state": self.state,
             "note": self.note,
+            "seconds": self.seconds,
             "environment": self.environment.to_dict(),
         }
 
@@ -117,6 +120,11 @@ def parse_runs(raw: Any, file: str) -> list[Run]:
             raise ResultFileError(
                 file, f"expected an object, got {kind_of(extra)}", f"{where}.environment.extra"
             )
+        seconds = item.get("seconds", 0.0)
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not seconds >= 0:
+            raise ResultFileError(
+                file, f"expected a number of seconds >= 0, got {seconds!r}", f"{where}.seconds"
+            )
         runs.append(
             Run(
                 id=item["id"],
@@ -129,6 +137,7 @@ def parse_runs(raw: Any, file: str) -> list[Run]:
                 planned=planned,
                 state=state,
                 note=str(item.get("note", "")),
+                seconds=float(seconds),
             )
         )
     return runs

@@ -45,12 +45,13 @@ def test_plan_skips_checks_that_do_not_apply():
     cell_state = plan(CATALOG.select(["lstm.cell_state"]), [backend], ["float64"])
     assert [r.check for r in cell_state] == [
         "shape", "dtype", "numeric", "gradient", "inputs_unmodified", "batch_independence",
+        "layout", "stateless",
     ]  # fmt: skip
     # lstm.sequence declares invariants, stability and chunking, but no reversal.
     sequence = plan(CATALOG.select(["lstm.sequence"]), [backend], ["float64"])
     assert [r.check for r in sequence] == [
         "shape", "dtype", "numeric", "gradient", "invariants", "stability",
-        "inputs_unmodified", "batch_independence", "chunking",
+        "inputs_unmodified", "batch_independence", "layout", "stateless", "chunking",
     ]  # fmt: skip
 
 

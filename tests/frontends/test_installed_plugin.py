@@ -156,7 +156,7 @@ def test_plugin_loaded_several_ways_is_registered_once(installed, tmp_path, extr
     assert done.returncode == 0, done.stdout + done.stderr
     assert "already registered" not in done.stdout + done.stderr
     collected = [line for line in done.stdout.splitlines() if "::test_conformance[" in line]
-    assert len(collected) == 16, done.stdout  # 8 check kinds × 2 dtypes
+    assert len(collected) == 20, done.stdout  # 10 check kinds × 2 dtypes
     assert all("lstm.hidden_state-numpy-loops-" in line for line in collected)
 
 

@@ -22,7 +22,8 @@ from conformance.report.fit import visible_width
 ROOT = Path(__file__).resolve().parents[2]
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 CHECK_NAMES = ("shape", "dtype", "numeric", "gradient", "invariants", "stability",
-               "inputs_unmodified", "batch_independence", "chunking")  # fmt: skip
+               "inputs_unmodified", "batch_independence", "layout", "stateless",
+               "chunking")  # fmt: skip
 
 
 def run_on_terminal(
@@ -94,7 +95,9 @@ def test_progress_shows_on_stderr_when_stdout_goes_to_a_file(tmp_path):
     )
     assert code == 0, received
     assert re.search(r"\[[#-]{10}\] +\d+/\d+  lstm\.cell numpy-loops", received), received
-    assert received.rstrip(" \r") == received.rstrip(" \r").rstrip()  # the bar is erased
+    # the bar is erased, and the last line says how many checks ran, at which sizes, how fast
+    last = received.rstrip().rsplit("\r", 1)[-1].strip()
+    assert re.fullmatch(r"conformance: \d+ checks? at --sizes quick in [\d.]+ s", last), last
     report = out.read_text()
     assert report.startswith("Conformance report: 1 backend × 1 spec ×")
     assert "\r" not in report and "\x1b[" not in report  # a file: no bar, no colours
