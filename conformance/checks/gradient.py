@@ -168,15 +168,24 @@ def _verdicts(
 
 
 def forward_level(reference: Mapping[str, Array], rounding: Mapping[str, Array]) -> float:
-    """The forward outputs' relative rounding in units of u (at least 1): per output, the
-    RMS of the expected rounding over the RMS of the value; the largest over outputs."""
+    """The rounding each term of a gradient carries from the forward outputs, in units of
+    u (at least 1): per output, the RMS of its expected rounding over the RMS of its value
+    when that is below 1 (relative), or the RMS of the rounding itself when the values
+    are larger (absolute); the largest over outputs.
+
+    Absolute for large outputs because those are the log-domain ones: a loss of 300 (a
+    negative log-likelihood) is the log of a probability, and a backward pass through it
+    (CTC's α·β/p, a softmax's exp) multiplies by exponentials of log-domain values whose
+    absolute error is their relative error. With the relative level, correct CTC
+    gradients at T = 100 exceeded the estimate thirteenfold.
+    """
     level = 1.0
     for name, r in rounding.items():
         y = np.asarray(reference[name], np.float64)
         keep = np.isfinite(y) & np.isfinite(r)
         size = float(np.sqrt(np.mean(np.square(y[keep])))) if keep.any() else 0.0
         if size > 0:
-            level = max(level, float(np.sqrt(np.mean(np.square(r[keep])))) / size)
+            level = max(level, float(np.sqrt(np.mean(np.square(r[keep])))) / min(size, 1.0))
     return level
 
 

@@ -32,6 +32,8 @@ from typing import NamedTuple
 import numpy as np
 
 from conformance.lang.primitives import as_array, logsumexp
+from conformance.lang.rounding import Rounded
+from conformance.lang.rounding_functions import logsumexp as rounded_logsumexp
 from conformance.typing import Array
 
 LOG_ZERO = -1e30
@@ -39,7 +41,10 @@ LOG_ZERO = -1e30
 
 
 def _logsumexp(a: Array, axis: int) -> Array:
-    """ln Σ exp(a) over ``axis``, by the oracle's complex-safe ``primitives.logsumexp``."""
+    """ln Σ exp(a) over ``axis``, by the oracle's complex-safe ``primitives.logsumexp``, or
+    with its rounding as one function when ``a`` carries a rounding estimate."""
+    if isinstance(a, Rounded):
+        return rounded_logsumexp(a, axis=axis)
     return logsumexp(a, axis=axis)
 
 
