@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from mutants import bilstm, ctc, lstm, rnn, sizes, slstm
 from mutants._model import PROFILES, QUICK, REALISTIC, Mutant
+from mutants._origin import builtin
 
-__all__ = ["PROFILES", "QUICK", "REALISTIC", "Mutant", "corpus"]
+__all__ = ["PROFILES", "QUICK", "REALISTIC", "Mutant", "builtin", "corpus"]
 
 FAMILIES = (lstm, bilstm, ctc, rnn, slstm, sizes)
 

@@ -54,6 +54,14 @@ def sequence_backward_not_realigned(a: Arrays) -> dict[str, np.ndarray]:
     return _outputs(fwd, bwd, bwd["hs"])
 
 
+def sequence_backward_reads_forward(a: Arrays) -> dict[str, np.ndarray]:
+    """The backward direction fed xs in forward order (its input never reversed), its
+    states flipped as if it had read backward."""
+    fwd = _run(a, "fwd", "fwd", a["xs"])
+    bwd = _run(a, "bwd", "bwd", a["xs"])
+    return _outputs(fwd, bwd, bwd["hs"][::-1].copy())
+
+
 def sequence_shared_direction_weights(a: Arrays) -> dict[str, np.ndarray]:
     """The backward direction run with the forward direction's weights."""
     fwd = _run(a, "fwd", "fwd", a["xs"])
@@ -135,6 +143,10 @@ MUTANTS: tuple[Mutant, ...] = (
     M("backward_not_realigned", "bilstm.sequence", "reversal",
       "the backward direction's states returned in reading order, not re-aligned to index t",
       with_forward("bilstm.sequence", sequence_backward_not_realigned),
+      companions=("lstm.sequence",)),
+    M("backward_reads_forward", "bilstm.sequence", "reversal",
+      "the backward direction fed xs in forward order: it never reads the sequence backward",
+      with_forward("bilstm.sequence", sequence_backward_reads_forward),
       companions=("lstm.sequence",)),
     M("shared_direction_weights", "bilstm.sequence", "numeric",
       "the backward direction run with the forward direction's weights",
