@@ -40,8 +40,13 @@ class Trial:
     correct: CheckResult
 
     @property
+    def where(self) -> str:
+        """``numeric, float32, realistic``: the check, dtype and profile of the trial."""
+        return f"{self.mutant.caught_by}, {self.dtype}, {self.profile}"
+
+    @property
     def label(self) -> str:
-        return f"{self.mutant.id} ({self.mutant.caught_by}, {self.dtype}, {self.profile})"
+        return f"{self.mutant.id} ({self.where})"
 
     @property
     def caught(self) -> bool:
@@ -102,14 +107,14 @@ def margin_line(trials: list[Trial]) -> str:
     if catches:
         weakest = min(catches, key=lambda t: t.result.tol_fraction or 0.0)
         parts.append(
-            f"weakest catch {weakest.result.tol_fraction:.3g}× the tolerance ({weakest.label})"
+            f"weakest catch {weakest.result.tol_fraction:.3g}× the tolerance "
+            f"({weakest.mutant.id}, {weakest.where})"
         )
     if passes:
         closest = max(passes, key=lambda t: t.correct.tol_fraction or 0.0)
         parts.append(
             f"closest correct pass {closest.correct.tol_fraction:.2g} "
-            f"({closest.mutant.source} {closest.mutant.spec}, {closest.mutant.caught_by}, "
-            f"{closest.dtype}, {closest.profile})"
+            f"({closest.mutant.source} {closest.mutant.spec}, {closest.where})"
         )
     return "narrowest margin: " + ", ".join(parts)
 
@@ -131,7 +136,7 @@ def test_every_mutant_is_caught_and_no_correct_kernel_is(catalog, oracle, capsys
         if crashes:
             print(f"caught by an error (their bug is a crash): {', '.join(crashes)}")
     flagged = [
-        f"{t.mutant.source} {t.mutant.spec} ({t.mutant.caught_by}, {t.dtype}, {t.profile}): "
+        f"{t.mutant.source} {t.mutant.spec} ({t.where}): "
         f"{t.correct.status.value}: {t.correct.message}"
         for t in trials
         if t.correct.status is not Status.PASS

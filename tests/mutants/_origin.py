@@ -40,7 +40,9 @@ def with_vjp(spec: str, vjp: VjpFn, source: str = "numpy_vectorized") -> Make:
 def renamed(spec: str, source: str = "numpy_vectorized", **mapping: str) -> Make:
     """The built-in forward fed input ``mapping[name]`` as ``name``: inputs mixed up."""
     forward = builtin(spec, source).forward
-    return with_forward(spec, lambda a: forward({**a, **{k: a[v] for k, v in mapping.items()}}))
+    return with_forward(
+        spec, lambda a: forward({**a, **{k: a[v] for k, v in mapping.items()}}), source
+    )
 
 
 def gradients_changed(
@@ -50,14 +52,6 @@ def gradients_changed(
     vjp = builtin(spec, source).vjp
     assert vjp is not None
     return with_vjp(spec, lambda a, ct: change(dict(vjp(a, ct)), a), source)
-
-
-def outputs_changed(
-    spec: str, change: Callable[[dict, Arrays], dict], source: str = "numpy_vectorized"
-) -> Make:
-    """The built-in forward with ``change(outputs, inputs)`` applied to what it returns."""
-    forward = builtin(spec, source).forward
-    return with_forward(spec, lambda a: change(dict(forward(a)), a), source)
 
 
 def inputs_changed(
