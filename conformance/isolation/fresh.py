@@ -26,6 +26,7 @@ import subprocess
 import sys
 from dataclasses import asdict
 from importlib import metadata
+from importlib.machinery import PathFinder
 from multiprocessing.connection import Connection
 from typing import IO
 
@@ -103,3 +104,32 @@ def load_backend(recipe: Recipe) -> tuple[Backend | None, str]:
         return backend, ""
     reasons = "; ".join(f"{h.name}: {h.state} {h.reason}".strip() for h in registry.health)
     return None, f"its plugin registered no backend {recipe.backend!r} ({reasons or 'no plugin'})"
+
+
+def imports_the_same(recipe: Recipe) -> bool:
+    """Whether a fresh interpreter on this ``sys.path`` would import the plugin module
+    this process has loaded, from the same file: not when another module of that name
+    was imported first (tests that write ``my_plugin.py`` into several folders), nor
+    when the module was not loaded from a file at all."""
+    name = recipe.target.split(":", 1)[0].strip()
+    loaded = getattr(sys.modules.get(name), "__file__", None)
+    if not loaded:
+        return False
+    search: list[str] | None = [p for p in sys.path if isinstance(p, str)]
+    found = None
+    for part in _prefixes(name):
+        found = PathFinder.find_spec(part, search)
+        if found is None:
+            return False
+        search = list(found.submodule_search_locations or [])
+    return found is not None and _same(found.origin, loaded)
+
+
+def _prefixes(name: str) -> list[str]:
+    """``a.b.c`` → ``a``, ``a.b``, ``a.b.c``: the modules an import of it finds in turn."""
+    parts = name.split(".")
+    return [".".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+def _same(a: str | None, b: str) -> bool:
+    return a is not None and os.path.realpath(a) == os.path.realpath(b)

@@ -18,6 +18,7 @@ from typing import Protocol
 from conformance.checks.calls import Call, KernelCalls, Reply
 from conformance.errors import KernelFault
 from conformance.isolation.execute import Tracked, execute
+from conformance.isolation.fresh import imports_the_same
 from conformance.isolation.reuse import ReplyCache
 from conformance.isolation.worker import Worker
 from conformance.plugins.backend import Backend
@@ -64,6 +65,8 @@ class WorkerPool:
             if worker is not None:
                 worker.stop()
             recipe = self.registry.recipe(backend) if self.registry is not None else None
+            if recipe is not None and not imports_the_same(recipe):
+                recipe = None  # a fresh import would find another module: fork instead
             worker = Worker(backend, self._connections, recipe)
             self.workers[backend.name] = worker
             self.caches[backend.name] = ReplyCache()

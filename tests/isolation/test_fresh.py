@@ -14,6 +14,7 @@ from conformance import Backend, Kernel
 from conformance.checks.calls import Call
 from conformance.errors import HarnessError
 from conformance.isolation import WorkerPool
+from conformance.isolation.fresh import imports_the_same
 from conformance.plugins.registry import Recipe, Registry, load_registry
 
 MARKER = "_conformance_test_fresh_marker"
@@ -45,6 +46,7 @@ def forked_from_harness(pool: WorkerPool, backend: Backend) -> bool:
 def plugin_module(tmp_path, monkeypatch):
     (tmp_path / "where_am_i_plugin.py").write_text(PLUGIN)
     monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "where_am_i_plugin", raising=False)  # another test's
     monkeypatch.setitem(sys.modules, MARKER, sys)
     return "where_am_i_plugin"
 
@@ -68,16 +70,17 @@ def test_a_backend_registered_directly_or_changed_since_is_forked(plugin_module)
         assert forked_from_harness(pool, original)
 
 
-def test_a_backend_that_cannot_be_loaded_afresh_is_a_harness_error_naming_it():
+def test_a_backend_that_cannot_be_loaded_afresh_is_a_harness_error_naming_it(plugin_module):
+    __import__(plugin_module)  # loaded here; afresh it registers where-am-i, not ghost
     backend = Backend("ghost", {"lstm.hidden_state": Kernel(lambda a: {})})
     registry = Registry(
         backends={"ghost": backend},
-        recipes={"ghost": Recipe("module", "no_such_module_anywhere", "ghostly", "ghost")},
+        recipes={"ghost": Recipe("module", plugin_module, plugin_module, "ghost")},
     )
     with WorkerPool(timeout=30.0, registry=registry) as pool, pytest.raises(HarnessError) as err:
         forked_from_harness(pool, backend)
     assert "could not load backend 'ghost' afresh" in str(err.value)
-    assert "no_such_module_anywhere" in str(err.value)
+    assert "registered no backend 'ghost'" in str(err.value)
 
 
 TAINTED = """
@@ -103,3 +106,23 @@ def test_torch_passes_after_the_harness_itself_ran_torch():
     )
     assert run.returncode == 0, run.stderr
     assert run.stdout.split() == ["pass"], run.stdout
+
+
+def test_a_module_a_fresh_import_would_find_elsewhere_is_forked(tmp_path, monkeypatch):
+    """Two folders with a ``twin_plugin.py`` each (as tests write them): the harness has
+    the first loaded, so a fresh worker, which would import the second, is not used."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    for folder, backend in ((first, "twin-one"), (second, "twin-two")):
+        folder.mkdir()
+        (folder / "twin_plugin.py").write_text(PLUGIN.replace("where-am-i", backend))
+    monkeypatch.delitem(sys.modules, "twin_plugin", raising=False)
+    monkeypatch.syspath_prepend(str(first))
+    registry = load_registry(["twin_plugin"], use_entry_points=False)
+    backend = registry.backends["twin-one"]
+    recipe = registry.recipe(backend)
+    assert recipe is not None and imports_the_same(recipe)
+    monkeypatch.syspath_prepend(str(second))  # a fresh import would now find the other one
+    assert not imports_the_same(recipe)
+    monkeypatch.setitem(sys.modules, MARKER, sys)
+    with WorkerPool(timeout=30.0, registry=registry) as pool:
+        assert forked_from_harness(pool, backend)  # and it runs, its own kernel
