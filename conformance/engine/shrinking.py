@@ -15,9 +15,10 @@ import time
 from collections.abc import Callable
 
 from conformance.checks import CheckContext, Measurement
+from conformance.errors import UsageError
 from conformance.results.model import CheckResult, Status
 from conformance.spec.model import Spec
-from conformance.spec.profiles import SizeChoice, at_sizes, fits, smaller
+from conformance.spec.profiles import SizeChoice, at_sizes, smaller
 
 Measured = tuple[CheckResult, Measurement | None, CheckContext | None]
 """A check's undiagnosed result, its failing measurement, and the context it ran in."""
@@ -40,7 +41,8 @@ def shrink_failure(
     (the same check on ``spec`` at other sizes); None when no smaller case fails.
 
     The result says what it was shrunk from, in its message and in
-    ``extra["shrunk_from"]`` (sizes, profile, tries).
+    ``extra["shrunk_from"]`` (sizes, profile), and how many tries it took
+    (``extra["shrink_tries"]``).
     """
     if not failed.sizes:
         return None
@@ -52,10 +54,12 @@ def shrink_failure(
         for candidate in smaller(sizes):
             if tried >= tries or time.perf_counter() - start >= seconds:
                 break
-            if not fits(spec, candidate):
+            try:  # checks the candidate's shapes and domains, as a spec file's sizes are
+                smaller_spec = at_sizes(spec, SizeChoice("explicit", candidate))
+            except UsageError:
                 continue
             tried += 1
-            found = measure(at_sizes(spec, SizeChoice("explicit", candidate)))
+            found = measure(smaller_spec)
             if found[0].status is Status.FAIL:
                 sizes, best, improved = candidate, found, True
                 break

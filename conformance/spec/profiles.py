@@ -186,12 +186,3 @@ def smaller(sizes: Sizes) -> Iterator[dict[str, int]]:
         for candidate in dict.fromkeys((1, size // 2, size - 1)):
             if 1 <= candidate < size:
                 yield {**sizes, dim: candidate}
-
-
-def fits(spec: Spec, sizes: Sizes) -> bool:
-    """Whether ``spec`` can be drawn at ``sizes`` (shapes, domains, the element bound)."""
-    try:
-        check_cases(spec.symbols, spec.inputs, (sizes,), spec.stability, spec.file, spec.id)
-    except SpecError:
-        return False
-    return True
