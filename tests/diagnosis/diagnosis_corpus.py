@@ -15,6 +15,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
+from mutants.lstm import forget_gate_vjp_slope_of_activated
+from mutants.slstm import tree_vjp_without_right_child
 
 from conformance.typing import ForwardFn, VjpFn
 from implementations._common import sigmoid
@@ -165,16 +167,6 @@ def slstm_cell(a: Arrays, *, children: str = "LR", forgets: str = "LR", o_sees: 
 # --- backward passes with one bug -------------------------------------------------------------
 
 
-def forget_gate_vjp_slope_of_activated(a: Arrays, ct: Arrays) -> dict:
-    """σ′ applied to the already-activated gate: s(1 − s) with s = σ(f) instead of f(1 − f)."""
-    H = a["h_prev"].shape[-1]
-    z = np.concatenate([a["h_prev"], a["x"]], axis=-1)
-    s = sigmoid(sigmoid(z @ a["W_f"].T + a["b_f"]))
-    da = ct["f"] * s * (1 - s)
-    dz = da @ a["W_f"]
-    return {"h_prev": dz[:, :H], "x": dz[:, H:], "W_f": da.T @ z, "b_f": da.sum(axis=0)}
-
-
 def rnn_cell_vjp_slope_of_pre_activation(a: Arrays, ct: Arrays) -> dict:
     """tanh′ written 1 − a² but fed the pre-activation a instead of h = tanh(a)."""
     pre = a["x"] @ a["W_x"].T + a["h_prev"] @ a["W_h"].T + a["b"]
@@ -226,25 +218,6 @@ def rnn_classifier_bptt(a: Arrays, ct: Arrays, **bug: bool) -> dict:
     dh_T = head.pop("h_T")
     hs = np.zeros((a["xs"].shape[0], *h_T.shape))
     return {**rnn_bptt(a, {"hs": hs, "h_T": dh_T}, **bug), **head}
-
-
-def tree_vjp_without_right_child(a: Arrays, ct: Arrays) -> dict:
-    """Back-propagation through structure that never passes ∂ to a right child."""
-    children, h, c, params = slstm._tree(a)
-    L = a["leaf_h"].shape[0]
-    dh, dc = np.zeros_like(h), np.zeros_like(c)
-    dh[L:], dc[L:] = ct["h_nodes"], ct["c_nodes"]
-    dh[-1] += ct["h_root"]
-    grads = {n: np.zeros_like(params[n]) for n in slstm.PARAMETERS}
-    for n in reversed(range(len(children))):
-        left, _ = children[n]
-        node = slstm._node_inputs(params, h, c, left, children[n][1])
-        d = slstm._cell_backward(node, slstm._cell(node), dh[L + n], dc[L + n])
-        for name in slstm.PARAMETERS:
-            grads[name] += d[name]
-        dh[left] += d["h_L"]
-        dc[left] += d["c_L"]
-    return {**grads, "leaf_h": dh[:L], "leaf_c": dc[:L]}
 
 
 def ctc_vjp_occupancy_only(a: Arrays, ct: Arrays) -> dict:
